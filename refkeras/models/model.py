@@ -1,0 +1,116 @@
+"""``Model``: a Layer that can be trained (compile/fit/evaluate/predict), saved and summarised.
+
+``Model(inputs, outputs)`` builds a :class:`~refkeras.models.functional.Functional` model;
+``class MyModel(Model)`` with ``call()`` is a subclassed model.
+"""
+
+from __future__ import annotations
+
+import json
+
+from refkeras.layers.layer import Layer
+from refkeras.saving.object_registration import register_builtin
+from refkeras.trainers.trainer import Trainer
+from refkeras.utils import naming
+
+
+@register_builtin("keras", "Model")
+class Model(Trainer, Layer):
+    """Groups layers into an object with training and inference features.
+
+    Functional: ``Model(inputs=inputs, outputs=outputs, name=None)``.
+    Subclassing: define layers in ``__init__`` and the forward pass in ``call``.
+    """
+
+    _keras_module = "keras"
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs and "outputs" in kwargs
+                             or (len(args) == 1 and "outputs" in kwargs)):
+            from refkeras.models.functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        if type(self) is not Model and _is_functional_call(args, kwargs):
+            # A subclass of Model instantiated with inputs/outputs: a functional subclass.
+            from refkeras.models.functional import Functional
+
+            inputs = kwargs.pop("inputs", args[0] if args else None)
+            outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+            Trainer.__init__(self)
+            Layer.__init__(self, name=kwargs.pop("name", None) or naming.auto_name("functional"),
+                           trainable=kwargs.pop("trainable", True))
+            Functional._init_graph(self, inputs, outputs)
+            self._functional_subclass = True
+            return
+        Trainer.__init__(self)
+        Layer.__init__(self, *args, **kwargs)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+
+    # --- layers ---------------------------------------------------------------------------------
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer named ``name`` (or at position ``index`` of ``layers``)."""
+        if index is not None and name is not None:
+            raise ValueError(
+                "Provide only a layer name or a layer index. Received: "
+                f"index={index}, name={name}."
+            )
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        """Print a table of the layers: name (type), output shape, parameter count; then totals."""
+        from refkeras.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    # --- serialization --------------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """Subclassed models: the constructor arguments, when they are plain values."""
+        if getattr(self, "_functional_subclass", False):
+            from refkeras.models.functional import Functional
+
+            return Functional.get_config(self)
+        return Layer.get_config(self)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as a JSON string (``model_from_json`` rebuilds it)."""
+        from refkeras.saving.serialization_lib import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def _is_functional_call(args, kwargs) -> bool:
+    return len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def model_from_json(json_string: str, custom_objects=None):
+    """Rebuild a model (architecture only, fresh weights) from ``model.to_json()``."""
+    from refkeras.saving.serialization_lib import deserialize_keras_object
+
+    return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)

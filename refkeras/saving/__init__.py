@@ -1,0 +1,13 @@
+"""``refkeras.saving``: configs, object registration (and, in saving_api, model files)."""
+
+from refkeras.saving.object_registration import (  # noqa: F401
+    CustomObjectScope,
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from refkeras.saving.serialization_lib import (  # noqa: F401
+    deserialize_keras_object,
+    serialize_keras_object,
+)

@@ -1,0 +1,280 @@
+"""Turning what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+Accepted: NumPy arrays (or lists/dicts of them, or tensors), h5py datasets (read batch by batch,
+never loaded whole), Python generators yielding ``(x, y[, sample_weight])`` and
+:class:`~refkeras.utils.PyDataset` (alias ``Sequence``).  Every adapter yields
+``(x, y, sample_weight)`` batches as NumPy structures.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+
+from refkeras.utils import tree
+from refkeras.utils.py_dataset import PyDataset
+
+
+def _is_h5(x) -> bool:
+    return type(x).__module__.startswith("h5py") and hasattr(x, "shape")
+
+
+def is_array(x) -> bool:
+    return isinstance(x, np.ndarray) or _is_h5(x) or hasattr(x, "__array__") and hasattr(
+        x, "shape"
+    )
+
+
+def _check_numeric(x, name):
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind not in "biuf":
+        raise ValueError(
+            f"Invalid dtype for `{name}`: expected numeric (bool, int or float) data, "
+            f"received dtype={dtype}."
+        )
+
+
+def to_arrays(structure, name):
+    """Lists of numbers become arrays; arrays, tensors and h5py datasets are kept."""
+
+    def convert(v):
+        if v is None or _is_h5(v) or isinstance(v, np.ndarray):
+            out = v
+        else:
+            out = np.asarray(v)
+        if out is not None:
+            _check_numeric(out, name)
+        return out
+
+    if isinstance(structure, list) and structure and not all(
+        is_array(v) or isinstance(v, list | dict) for v in structure
+    ):
+        return convert(structure)  # a plain list of numbers
+    return tree.map_structure(convert, structure)
+
+
+def class_weight_to_sample_weights(y, class_weight: dict) -> np.ndarray:
+    """Per-sample weights ``class_weight[class of y_i]`` (1.0 for classes not listed); the class is
+    ``argmax`` for one-hot targets."""
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
+    y = np.round(y).astype("int32")
+    from refkeras import config
+
+    return np.array([class_weight.get(int(c), 1.0) for c in y], dtype=config.floatx())
+
+
+class ArrayAdapter:
+    """Batches of arrays, shuffled each epoch with ``refkeras.random.permutation`` when
+    ``shuffle`` is true (``"batch"``: shuffle the batch order only, as for HDF5)."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
+                 class_weight=None):
+        x = to_arrays(x, "x")
+        y = to_arrays(y, "y") if y is not None else None
+        if sample_weight is not None:
+            if class_weight is not None:
+                raise ValueError(
+                    "You cannot `class_weight` and `sample_weight` at the same time."
+                )
+            sample_weight = to_arrays(sample_weight, "sample_weight")
+            if tree.is_nested(y) and not tree.is_nested(sample_weight):
+                sample_weight = tree.map_structure(lambda _: sample_weight, y)
+        if class_weight is not None:
+            if tree.is_nested(y):
+                raise ValueError(
+                    "`class_weight` is only supported for Models with a single output."
+                )
+            sample_weight = class_weight_to_sample_weights(y, class_weight)
+        self.data = (x, y, sample_weight)
+        sizes = {}
+        for name, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+            for a in tree.flatten(part):
+                if a is not None:
+                    sizes.setdefault(name, set()).add(int(a.shape[0]))
+        all_sizes = set().union(*sizes.values()) if sizes else set()
+        if len(all_sizes) > 1:
+            detail = ", ".join(f"{k} sizes: {', '.join(map(str, sorted(v)))}"
+                               for k, v in sizes.items())
+            raise ValueError(
+                "Data cardinality is ambiguous. Make sure all arrays contain the same number "
+                f"of samples. {detail}"
+            )
+        if not all_sizes:
+            raise ValueError("Expected `x` to contain data; received no arrays.")
+        self.num_samples = all_sizes.pop()
+        if self.num_samples == 0:
+            raise ValueError(
+                "Expected input data to be non-empty: `x` has 0 samples."
+            )
+        if not batch_size:
+            batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
+        self.batch_size = int(batch_size)
+        self.num_batches = int(math.ceil(self.num_samples / self.batch_size))
+        self.shuffle = shuffle
+        self._h5 = any(_is_h5(a) for a in tree.flatten(self.data) if a is not None)
+
+    def epoch_batches(self, seed=None):
+        """The batches of one epoch (``seed`` is the SeedGenerator used for shuffling)."""
+        if self.shuffle == "batch" or (self.shuffle and self._h5):
+            order = np.arange(self.num_samples)
+            batch_order = _permutation(self.num_batches, seed)
+        else:
+            order = _permutation(self.num_samples, seed) if self.shuffle else np.arange(
+                self.num_samples)
+            batch_order = np.arange(self.num_batches)
+        for b in batch_order:
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            yield tree.map_structure(lambda a, idx=idx: _take(a, idx), self.data)
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+
+def _permutation(n, seed):
+    from refkeras.random import permutation
+
+    return permutation(n, seed=seed)
+
+
+def _take(a, idx):
+    if a is None:
+        return None
+    if _is_h5(a):
+        contiguous = len(idx) and np.all(np.diff(idx) == 1)
+        if contiguous:
+            return np.asarray(a[int(idx[0]):int(idx[-1]) + 1])
+        order = np.argsort(idx)
+        data = np.asarray(a[np.sort(idx)])  # h5py needs increasing indices
+        out = np.empty_like(data)
+        out[order] = data
+        return out
+    return np.asarray(a)[idx]
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` -> ``(x, y, sample_weight)``."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found: {data}"
+    )
+
+
+class GeneratorAdapter:
+    """A Python generator of batches (or any iterator); ``steps`` bounds each epoch, and an epoch
+    without ``steps`` ends when the generator is exhausted (it cannot restart)."""
+
+    def __init__(self, generator, steps=None, class_weight=None):
+        self.generator = generator
+        self.steps = steps
+        self.class_weight = class_weight
+        self.num_batches = steps
+        self.exhausted = False
+
+    def epoch_batches(self, seed=None):
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(self.generator)
+            except StopIteration:
+                self.exhausted = True
+                return
+            yield _standardize_batch(batch, self.class_weight)
+            count += 1
+
+    def __len__(self):
+        return self.num_batches
+
+
+class PyDatasetAdapter:
+    """A :class:`PyDataset`: ``len(ds)`` batches, ``ds[i]`` each (batch order shuffled when
+    ``shuffle``), ``ds.on_epoch_end()`` after each epoch."""
+
+    def __init__(self, dataset: PyDataset, steps=None, shuffle=False, class_weight=None):
+        self.dataset = dataset
+        self.shuffle = shuffle
+        self.class_weight = class_weight
+        n = dataset.num_batches
+        self.num_batches = min(n, steps) if steps and n is not None else (steps or n)
+
+    def epoch_batches(self, seed=None):
+        n = self.dataset.num_batches
+        order = _permutation(n, seed) if self.shuffle and n else range(n or 0)
+        for count, i in enumerate(order):
+            if self.num_batches is not None and count >= self.num_batches:
+                break
+            yield _standardize_batch(self.dataset[int(i)], self.class_weight)
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+    def __len__(self):
+        return self.num_batches
+
+
+def _standardize_batch(batch, class_weight):
+    x, y, sw = unpack_x_y_sample_weight(batch)
+    x = to_arrays(x, "x")
+    y = to_arrays(y, "y") if y is not None else None
+    if class_weight is not None and y is not None:
+        sw = class_weight_to_sample_weights(y, class_weight)
+    return x, y, to_arrays(sw, "sample_weight") if sw is not None else None
+
+
+def get_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
+                class_weight=None):
+    """The adapter for ``x`` (see the module docstring)."""
+    if isinstance(x, PyDataset):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "When providing `x` as a PyDataset, `y` and `sample_weight` should not be "
+                "passed; the PyDataset yields them."
+            )
+        return PyDatasetAdapter(x, steps=steps, shuffle=shuffle, class_weight=class_weight)
+    if isinstance(x, types.GeneratorType) or (
+        hasattr(x, "__next__") and not is_array(x) and not isinstance(x, list | tuple | dict)
+    ):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "When providing `x` as a generator, `y` and `sample_weight` should not be "
+                "passed; the generator yields them."
+            )
+        return GeneratorAdapter(x, steps=steps, class_weight=class_weight)
+    if x is None:
+        raise ValueError("Expected `x` to contain data. Received: x=None")
+    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle,
+                        class_weight=class_weight)
+
+
+def train_validation_split(arrays, validation_split: float):
+    """Split off the last ``validation_split`` fraction (before any shuffling), as Keras:
+    ``split_at = floor(n * (1 - validation_split))``."""
+    flat = [a for a in tree.flatten(arrays) if a is not None]
+    n = int(flat[0].shape[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"Training data contains {n} samples, which is not sufficient to split it into a "
+            f"validation and training set as specified by `validation_split={validation_split}`. "
+            "Either provide more data, or a different value for the `validation_split` argument."
+        )
+
+    def part(a, lo, hi):
+        return None if a is None else a[lo:hi]
+
+    train = tree.map_structure(lambda a: part(a, 0, split_at), arrays)
+    val = tree.map_structure(lambda a: part(a, split_at, n), arrays)
+    return train, val
