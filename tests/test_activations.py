@@ -326,3 +326,12 @@ def test_custom_registered_activation_round_trips():
     assert isinstance(config, dict)
     assert config["config"] == "ActTest>my_act"
     assert activations.deserialize(config) is my_act
+
+
+def test_symbolic_inputs_give_keras_tensors():
+    x = refkeras.KerasTensor((None, 6))
+    for fn, shape in [(activations.relu, (None, 6)), (activations.glu, (None, 3))]:
+        y = fn(x)
+        assert isinstance(y, refkeras.KerasTensor) and tuple(y.shape) == shape
+    y = activations.softmax(x)
+    assert tuple(y.shape) == (None, 6) and y.dtype == "float32"

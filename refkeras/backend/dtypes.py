@@ -7,8 +7,25 @@ import numpy as np
 _ALIASES = {"float": "float32", "int": "int64", "double": "float64", "half": "float16"}
 
 
+_cache: dict = {}
+
+
 def standardize_dtype(dtype) -> str:
     """A dtype name as Keras spells it (``"float32"``, ``"int64"``, ``"bool"``...)."""
+    try:
+        return _cache[dtype]
+    except (KeyError, TypeError):
+        pass
+    name = _standardize(dtype)
+    if dtype is not None:
+        try:
+            _cache[dtype] = name
+        except TypeError:
+            pass
+    return name
+
+
+def _standardize(dtype) -> str:
     if dtype is None:
         from refkeras import config
 

@@ -37,6 +37,8 @@ from refkeras.layers.pooling import (  # noqa: F401
     MaxPooling2D,
     MaxPooling3D,
 )
+from refkeras.layers.rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
+from refkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
 from refkeras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape  # noqa: F401
 
 # Keras's short aliases.

@@ -168,6 +168,7 @@ class BatchNormalization(Layer):
         reduction_axes = list(range(len(input_shape)))
         del reduction_axes[self.axis]
         self._reduction_axes = reduction_axes
+        self.built = True
 
     def compute_output_shape(self, input_shape):
         if self.axis >= len(input_shape) or self.axis < -len(input_shape):
@@ -422,6 +423,7 @@ class LayerNormalization(Layer):
             )
         else:
             self.beta = None
+        self.built = True
 
     def call(self, inputs):
         original_dtype = inputs.dtype

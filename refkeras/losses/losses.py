@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from refkeras import config, ops
 from refkeras.losses.loss import (
     Loss,
@@ -311,7 +313,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         valid_mask = ops.not_equal(y_true, ops.cast(ignore_class, y_pred.dtype))
         y_true = ops.where(valid_mask, y_true, 0)
         y_pred = ops.where(ops.expand_dims(valid_mask, axis), y_pred, 0)
-    res = ops.sparse_categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 at ignored entries: masked below
+        res = ops.sparse_categorical_crossentropy(
+            y_true, y_pred, from_logits=from_logits, axis=axis
+        )
     if ignore_class is not None:
         valid_mask = ops.reshape(valid_mask, res_shape)
         res = ops.where(valid_mask, res, 0.0)

@@ -99,9 +99,9 @@ def selu(x):
 
 @op
 def celu(x, alpha=1.0):
-    """max(x, 0) + min(alpha * (e^(x / alpha) - 1), 0)"""
+    """max(x, 0) + alpha * (e^(min(x, 0) / alpha) - 1)  (the min inside keeps e^x finite)"""
     x = float_operand(x)
-    return knp.maximum(x, 0.0) + knp.minimum(alpha * knp.expm1(x / alpha), 0.0)
+    return knp.maximum(x, 0.0) + alpha * knp.expm1(knp.minimum(x, 0.0) / alpha)
 
 
 @op
@@ -279,10 +279,33 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     _check_data_format(data_format)
     x, k = float_operand(inputs), float_operand(kernel)
     rank = x.ndim - 2
+    if x.shape[-1] % k.shape[-2]:
+        raise ValueError(
+            "The number of input channels must be a multiple of the kernel's input channels. "
+            f"Received: inputs.shape={x.shape}, kernel.shape={k.shape}"
+        )
     return call(
         "conv",
-        x,
-        to_tensor(k, x.dtype),
+        to_tensor(x, k.dtype),
+        k,
+        strides=_tuple(strides, rank, "strides"),
+        padding=padding.lower(),
+        dilation_rate=_tuple(dilation_rate, rank, "dilation_rate"),
+        groups=x.shape[-1] // k.shape[-2],
+    )
+
+
+@op
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
+                   dilation_rate=1):
+    """Depthwise convolution, channels_last: kernel (*kernel_size, in, depth_multiplier)."""
+    _check_data_format(data_format)
+    x, k = float_operand(inputs), float_operand(kernel)
+    rank = x.ndim - 2
+    return call(
+        "depthwise_conv",
+        to_tensor(x, k.dtype),
+        k,
         strides=_tuple(strides, rank, "strides"),
         padding=padding.lower(),
         dilation_rate=_tuple(dilation_rate, rank, "dilation_rate"),

@@ -363,8 +363,16 @@ def squeeze(x, axis=None):
 
 @op
 def moveaxis(x, source, destination):
+    """``x`` with axes ``source`` moved to positions ``destination`` (others keep their order)."""
     x = to_tensor(x)
-    return transpose(x, np.moveaxis(np.arange(x.ndim), source, destination).tolist())
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    source = [a % x.ndim for a in source]
+    destination = [a % x.ndim for a in destination]
+    order = [a for a in range(x.ndim) if a not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(x, order)
 
 
 @op

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from refkeras import config, ops
+from refkeras import ops
 from refkeras.backend.variable import Variable
+from refkeras.config import floatx
 from refkeras.optimizers.optimizer import Optimizer
 from refkeras.saving.object_registration import register_builtin
 
@@ -72,7 +73,7 @@ class Nadam(Optimizer):
     def build(self, var_list) -> None:
         if self.built:
             return
-        dtype = var_list[0].dtype if var_list else config.floatx()
+        dtype = var_list[0].dtype if var_list else floatx()
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"]

@@ -30,6 +30,7 @@ import numpy as np
 
 from refkeras import ops
 from refkeras.backend.variable import StatelessScope, Variable
+from refkeras.config import floatx
 from refkeras.optimizers import schedules
 from refkeras.saving.object_registration import register_builtin
 from refkeras.saving.serialization_lib import serialize_keras_object
@@ -157,7 +158,7 @@ class Optimizer:
                 )
             with self._name_scope():
                 self._learning_rate = Variable(
-                    learning_rate, name="learning_rate", dtype="float32", trainable=False
+                    learning_rate, name="learning_rate", dtype=floatx(), trainable=False
                 )
             self._track_variable(self._learning_rate)
 

@@ -25,9 +25,9 @@ PRIMITIVES: dict[str, tuple[str, ...]] = {
         "take_along_axis", "pad", "tile", "repeat", "flip",
     ),
     "nn": ("softmax", "log_softmax"),
-    "conv": ("conv",),
+    "conv": ("conv", "depthwise_conv"),
     "pool": ("max_pool", "average_pool"),
-    "rnn": ("lstm",),
+    "rnn": ("lstm", "gru", "simple_rnn"),
 }  # fmt: skip
 
 ALL_PRIMITIVES: tuple[str, ...] = tuple(n for names in PRIMITIVES.values() for n in names)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import numpy as np
 
 from refkeras.primitives._util import unbroadcast
@@ -16,35 +18,47 @@ def matmul(a, b):
 
 
 def matmul_vjp(g, out, a, b):
-    """da = g @ b^T, db = a^T @ g (summed over broadcast batch axes)."""
+    """da = g @ b^T, db = a^T @ g (summed over broadcast batch axes).
+
+    A 1-D operand is a matrix with a unit axis, as in the forward (``(k,)`` is ``(1, k)`` on the
+    left, ``(k, 1)`` on the right, the unit axis then dropped from the result); ``g`` gets that
+    unit axis back so that both formulas apply unchanged.
+    """
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    g2 = g
-    if a.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
-    if b.ndim == 1:
-        g2 = np.expand_dims(g2, -1)
+    g2 = g[..., None] if b.ndim == 1 else g
+    g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2
     da = np.matmul(g2, np.swapaxes(b2, -1, -2))
     db = np.matmul(np.swapaxes(a2, -1, -2), g2)
-    if a.ndim == 1:
-        da = da.reshape(da.shape[:-2] + (a.shape[0],))
-        da = da.reshape(-1, a.shape[0]).sum(0) if da.ndim > 1 else da
-    if b.ndim == 1:
-        db = db.reshape(db.shape[:-1])
-        db = db.reshape(-1, b.shape[0]).sum(0) if db.ndim > 1 else db
-    return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+    return unbroadcast(da, a2.shape).reshape(a.shape), unbroadcast(db, b2.shape).reshape(b.shape)
 
 
 def einsum(*operands, subscripts):
-    """y = einsum(subscripts, *operands) for explicit subscripts with ``->`` and no ellipsis."""
+    """y = einsum(subscripts, *operands) for explicit subscripts (with ``->``); ``...`` and
+    broadcasting of size-1 axes are allowed, repeated indices within one operand (traces,
+    diagonals) only in the forward."""
     return np.einsum(subscripts, *operands, optimize=True)
+
+
+def _spell_out(subscripts: str, operands) -> tuple[list[str], str]:
+    """The input subscripts and the output subscript with every ``...`` replaced by letters
+    unused elsewhere: one per broadcast axis, right-aligned as NumPy aligns them."""
+    ins, res = subscripts.replace(" ", "").split("->")
+    ins = ins.split(",")
+    if "..." not in subscripts:
+        return ins, res
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    n_ell = [op.ndim - (len(s) - 3) if "..." in s else 0 for s, op in zip(ins, operands)]
+    letters = "".join(free[: max(n_ell)])
+    ins = [s.replace("...", letters[len(letters) - n :]) for s, n in zip(ins, n_ell)]
+    return ins, res.replace("...", letters)
 
 
 def einsum_vjp(g, out, *operands, subscripts):
     """Each operand's cotangent is another einsum: the output and the other operands contracted
-    onto its subscripts (then broadcast for subscripts that appear only in that operand)."""
-    ins, res = subscripts.replace(" ", "").split("->")
-    ins = ins.split(",")
+    onto its subscripts.  Then it is summed over axes the forward broadcast (size 1 in the
+    operand) and broadcast over subscripts that appear only in that operand (summed out)."""
+    ins, res = _spell_out(subscripts, operands)
     grads = []
     for i, op in enumerate(operands):
         if len(set(ins[i])) != len(ins[i]):
@@ -54,6 +68,8 @@ def einsum_vjp(g, out, *operands, subscripts):
         present = set(res).union(*others)
         kept = "".join(c for c in ins[i] if c in present)
         grad = np.einsum(",".join([res, *others]) + "->" + kept, g, *other_ops, optimize=True)
+        kept_shape = [n for c, n in zip(ins[i], op.shape) if c in present]
+        grad = unbroadcast(grad, tuple(kept_shape))
         if kept != ins[i]:
             grad = grad.reshape([n if c in present else 1 for c, n in zip(ins[i], op.shape)])
             grad = np.broadcast_to(grad, op.shape)

@@ -3,7 +3,7 @@
 ``x`` is ``(batch, *spatial, channels)``; each channel is pooled independently.  Output position
 ``o`` covers the input positions ``p = o * strides + t - pad_before`` for window taps
 ``t in [0, pool_size)``.  Padding (``"valid"`` or ``"same"``, the latter XLA SAME exactly as
-Keras 3 on the JAX backend; see ``conv.padding_amounts``) never contributes:
+Keras 3 on the JAX backend; see ``conv.padding_amounts``) never contributes to a value:
 
 * max pooling pads with ``-inf`` (Keras/JAX: ``lax.reduce_window`` with init ``-inf``);
 * average pooling divides by the number of *unpadded* elements in each window (Keras/JAX divides
@@ -17,8 +17,9 @@ scans each window in row-major order and moves to a candidate only when
 * on ties, the whole cotangent goes to the *first* maximal element of the window;
 * padded positions take part in the scan as ``-inf``: a window that is all ``-inf`` and starts
   in the padding sends its cotangent into the padding (it is lost);
-* a NaN is always left for the next element (``nan >= c`` is false), so the cotangent goes to
-  the last element of a window ending in NaNs, or to the element after the NaN.
+* after a NaN the scan always moves on (``nan >= c`` is false), so the cotangent goes to the
+  first maximum of the elements after the window's last NaN, or to that NaN if it ends the
+  window (the forward output is NaN either way).
 
 ``max_pool_vjp`` implements exactly that scan; the ``*_naive`` versions restate everything as
 python loops over output positions and are used only by the tests.

@@ -1,8 +1,8 @@
 """Counter-based random numbers: Philox-4x32-10, in plain NumPy.
 
 Every random draw in refkeras (initial weights, dropout masks, shuffling) comes from
-``philox(key, counters)`` so that any backend can reproduce it bit for bit: a draw is a pure function
-of a 64-bit key (the seed) and 128-bit counters (element index, draw number, attempt).
+``philox(key, counters)`` so that any backend can reproduce it bit for bit: a draw is a pure
+function of a 64-bit key (the seed) and 128-bit counters (element index, draw number, attempt).
 
 Reference: Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011.
 """
@@ -47,8 +47,10 @@ def random_bits(key: tuple[int, int], draw: int, n: int, attempt: int = 0) -> np
 
 
 def uniform01(key, draw, shape, dtype="float32", attempt: int = 0) -> np.ndarray:
-    """Uniform floats in [0, 1): the top 24 bits of a word (float32/16) or 53 bits of two words
-    (float64), scaled by 2^-24 or 2^-53, so that 1.0 is never produced."""
+    """Uniform floats in [0, 1) on the grid of multiples of 2^-p, p = the dtype's significand
+    bits: the top p bits of a word (24 for float32, 11 for float16) or 53 bits of two words
+    (float64).  Every grid value is exact in the dtype, so 1.0 is never produced (rounding 24
+    bits to float16 would produce it)."""
     n = int(np.prod(shape, dtype=np.int64))
     dtype = np.dtype(dtype)
     if dtype == np.float64:
@@ -56,7 +58,8 @@ def uniform01(key, draw, shape, dtype="float32", attempt: int = 0) -> np.ndarray
         b = random_bits(key, draw, n, attempt + 0x10000).astype(np.uint64) >> np.uint64(6)
         u = (a.astype(np.float64) * 67108864.0 + b.astype(np.float64)) * 2.0**-53
     else:
-        u = (random_bits(key, draw, n, attempt) >> np.uint32(8)).astype(np.float64) * 2.0**-24
+        p = np.finfo(dtype).nmant + 1
+        u = (random_bits(key, draw, n, attempt) >> np.uint32(32 - p)).astype(np.float64) * 2.0**-p
     return u.reshape(shape).astype(dtype)
 
 

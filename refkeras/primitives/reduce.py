@@ -14,9 +14,20 @@ def _count(shape, axis) -> int:
     return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
 
 
+def _int_accumulator(x):
+    """The dtype of an integer sum or product, as Keras 3 gives it: bool and 8/16-bit integers
+    accumulate in (u)int32, wider integers in their own dtype (NumPy would use the platform's
+    int64).  ``None`` (NumPy's choice) for floats."""
+    if x.dtype == np.bool_ or (x.dtype.kind == "i" and x.dtype.itemsize < 4):
+        return np.dtype(np.int32)
+    if x.dtype.kind == "u" and x.dtype.itemsize < 4:
+        return np.dtype(np.uint32)
+    return x.dtype if x.dtype.kind in "iu" else None
+
+
 def sum(x, *, axis=None, keepdims=False):  # noqa: A001 - the Keras op is called sum
     """y = sum of x over ``axis``"""
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=_int_accumulator(x))
 
 
 def sum_vjp(g, out, x, *, axis=None, keepdims=False):
@@ -62,7 +73,7 @@ def _chooser_vjp(g, out, x, axis, keepdims):
 
 def prod(x, *, axis=None, keepdims=False):
     """y = product of x over ``axis``"""
-    return np.prod(x, axis=axis, keepdims=keepdims)
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=_int_accumulator(x))
 
 
 def prod_vjp(g, out, x, *, axis=None, keepdims=False):
@@ -78,8 +89,8 @@ def prod_vjp(g, out, x, *, axis=None, keepdims=False):
 
 
 def cumsum(x, *, axis):
-    """y_i = sum_{j <= i} x_j along ``axis``"""
-    return np.cumsum(x, axis=axis)
+    """y_i = sum_{j <= i} x_j along ``axis`` (in x's dtype; bool counts in int32, as Keras)."""
+    return np.cumsum(x, axis=axis, dtype=np.int32 if x.dtype == np.bool_ else x.dtype)
 
 
 def cumsum_vjp(g, out, x, *, axis):

@@ -238,7 +238,7 @@ def lstm_vjp(
         carry_h = (~m).astype(hs.dtype)
 
     dz = np.empty((n_steps, batch, 4, u), np.result_type(z, gh, gc))
-    rk_t = recurrent_kernel.T
+    rk_t = np.ascontiguousarray(recurrent_kernel.T)  # BLAS is ~2x faster than on the view
     dh_next, dc_next = np.zeros_like(h0, dz.dtype), np.zeros_like(c0, dz.dtype)
     for t in range(n_steps - 1, -1, -1):
         dh = gh[t] + dh_next
@@ -382,7 +382,7 @@ def gru_vjp(
 
     dhz = np.empty((n_steps, batch, 3, u), np.result_type(coef, gh))
     dh_all = np.empty((n_steps, batch, u), dhz.dtype)
-    rk_t = recurrent_kernel.T
+    rk_t = np.ascontiguousarray(recurrent_kernel.T)  # BLAS is ~2x faster than on the view
     dh_next = np.zeros_like(h0, dhz.dtype)
     for t in range(n_steps - 1, -1, -1):
         dh_all[t] = dh = gh[t] + dh_next
@@ -451,7 +451,7 @@ def simple_rnn_vjp(
         carry = (~m).astype(coef.dtype)
 
     da = np.empty(hs.shape, np.result_type(coef, gh))
-    rk_t = recurrent_kernel.T
+    rk_t = np.ascontiguousarray(recurrent_kernel.T)  # BLAS is ~2x faster than on the view
     dh_next = np.zeros_like(h0, da.dtype)
     for t in range(hs.shape[0] - 1, -1, -1):
         dh = gh[t] + dh_next

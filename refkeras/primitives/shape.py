@@ -26,7 +26,8 @@ def transpose(x, *, axes):
 
 
 def transpose_vjp(g, out, x, *, axes):
-    return (np.transpose(g, np.argsort(axes)),)
+    """The inverse permutation (axes normalized first: argsort of (-1, 0, 1) would be wrong)."""
+    return (np.transpose(g, np.argsort([a % x.ndim for a in axes])),)
 
 
 def broadcast_to(x, *, shape):
@@ -68,33 +69,66 @@ def getitem_vjp(g, out, x, *, key):
     return (gx,)
 
 
+def _in_range(indices, n: int):
+    """Indices into an axis of length ``n``: negative ones count from the end (as Python and
+    ``jnp.take`` do), and out-of-range ones are clipped to the nearest end (as JAX's gathers in
+    ``x[i]`` do; ``jnp.take`` would fill with NaN instead)."""
+    return np.clip(np.where(indices < 0, indices + n, indices), 0, n - 1)
+
+
 def take(x, indices, *, axis):
-    """y = x gathered at ``indices`` along ``axis`` (``np.take``); indices are clipped to range,
-    as JAX does for out-of-bounds gathers."""
-    return np.take(x, indices, axis=axis, mode="clip")
+    """y = x gathered at ``indices`` along ``axis`` (``np.take``); see :func:`_in_range`.
+
+    Shapes: ``x.shape[:axis] + indices.shape + x.shape[axis + 1:]``.
+    """
+    return np.take(x, _in_range(indices, x.shape[axis]), axis=axis)
 
 
 def take_vjp(g, out, x, indices, *, axis):
+    """Scatter-add the cotangent into zeros of x's shape along ``axis`` (indices may repeat)."""
     axis = axis % x.ndim
     gx = np.zeros(x.shape, dtype=g.dtype)
-    moved = np.moveaxis(gx, axis, 0)
-    idx = np.clip(indices, -x.shape[axis], x.shape[axis] - 1).reshape(-1)
+    moved = np.moveaxis(gx, axis, 0)  # a view: adding into it adds into gx
+    idx = _in_range(indices, x.shape[axis]).reshape(-1)
     g_moved = np.moveaxis(g, tuple(range(axis, axis + indices.ndim)), tuple(range(indices.ndim)))
     np.add.at(moved, idx, g_moved.reshape((idx.size,) + moved.shape[1:]))
     return gx, None
 
 
 def take_along_axis(x, indices, *, axis):
-    """y = np.take_along_axis(x, indices, axis)"""
+    """y = np.take_along_axis(x, indices, axis): ``y[..., i, ...] = x[..., indices[..., i, ...],
+    ...]`` along ``axis``; the other axes of x and indices broadcast against each other.
+    ``axis=None`` gathers from the flattened x (``indices`` then 1-D)."""
+    if axis is None:
+        return np.take_along_axis(x.reshape(-1), indices, axis=0)
+    axis = axis % x.ndim
+    shape = np.broadcast_shapes(_except(x.shape, axis), _except(indices.shape, axis))
+    x = np.broadcast_to(x, _with(shape, axis, x.shape[axis]))
+    indices = np.broadcast_to(indices, _with(shape, axis, indices.shape[axis]))
     return np.take_along_axis(x, indices, axis=axis)
 
 
 def take_along_axis_vjp(g, out, x, indices, *, axis):
-    gx = np.zeros(x.shape, dtype=g.dtype)
-    idx = list(np.ix_(*[np.arange(n) for n in indices.shape]))
-    idx[axis % x.ndim] = indices
+    """Scatter-add the cotangent at the gathered positions (of x broadcast like the forward),
+    then sum over the axes that broadcasting stretched."""
+    if axis is None:
+        gx, _ = take_along_axis_vjp(g, out, x.reshape(-1), indices, axis=0)
+        return gx.reshape(x.shape), None
+    axis = axis % x.ndim
+    full = _with(g.shape, axis, x.shape[axis])
+    gx = np.zeros(full, dtype=g.dtype)
+    idx = list(np.ix_(*[np.arange(n) for n in g.shape]))
+    idx[axis] = np.broadcast_to(indices, g.shape)
     np.add.at(gx, tuple(idx), g)
-    return gx, None
+    return unbroadcast(gx, x.shape), None
+
+
+def _except(shape, axis):
+    return tuple(1 if i == axis else n for i, n in enumerate(shape))
+
+
+def _with(shape, axis, n):
+    return tuple(n if i == axis else m for i, m in enumerate(shape))
 
 
 def pad(x, *, pad_width, constant_values=0):

@@ -14,6 +14,7 @@ import random as _py_random
 import numpy as np
 
 from refkeras.backend.variable import Variable
+from refkeras.saving.object_registration import register_builtin
 
 _global = {"seed": None, "counter": 0}
 
@@ -43,12 +44,15 @@ def set_random_seed(seed: int) -> None:
     _default_generator["gen"] = None
 
 
+@register_builtin("keras.random")
 class SeedGenerator:
     """A stateful source of seeds for random ops, like ``keras.random.SeedGenerator``.
 
     Args:
         seed: an int; ``None`` takes a seed from the global stream (see ``set_random_seed``).
     """
+
+    _keras_module = "keras.random"
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs):
         if seed is None:
@@ -73,7 +77,7 @@ class SeedGenerator:
         return (seed, 0), counter
 
     def get_config(self) -> dict:
-        return {"seed": self._initial_seed}
+        return {"seed": self._initial_seed, "name": self.name}
 
     @classmethod
     def from_config(cls, config):

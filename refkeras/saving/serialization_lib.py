@@ -20,7 +20,7 @@ from refkeras.saving import object_registration as reg
 KNOWN_MODULES = (
     "keras.layers", "keras.losses", "keras.metrics", "keras.optimizers",
     "keras.optimizers.schedules", "keras.initializers", "keras.regularizers",
-    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.src.models.functional",
+    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.random", "keras.src.models.functional",
     "keras.src.models.sequential", "keras.callbacks",
 )  # fmt: skip
 
@@ -125,8 +125,12 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, s
         cls = reg.get_registered_object(registered, custom_objects)
     if cls is None:
         cls = reg.get_registered_object(class_name, custom_objects, module_objects)
-    if cls is None:
-        cls = _builtin_anywhere(class_name)
+    if cls is None and module_objects is None:
+        # Without a caller-given table, resolve through the config's own module; only Keras's
+        # internal module paths (``keras.src...``) fall back to a search of every table.
+        cls = reg.builtin(module, class_name) if module else None
+        if cls is None and (module is None or module.startswith("keras.src.")):
+            cls = _builtin_anywhere(class_name)
     if cls is None:
         raise TypeError(
             f"Could not locate class '{class_name}'. Make sure custom classes are decorated with "

@@ -51,7 +51,7 @@ def roundtrip(layer):
             "bias_initializer": "ones",
             "kernel_regularizer": "l2",
             "bias_regularizer": "l1",
-            "activity_regularizer": "l1_l2",
+            "activity_regularizer": "l1",
             "kernel_constraint": "max_norm",
             "bias_constraint": "non_neg",
         },

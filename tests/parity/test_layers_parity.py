@@ -82,6 +82,8 @@ CASES = [
     _c("conv2d_same_s2", "Conv2D", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}, (2, 6, 7, 3)),  # noqa: E501
     _c("conv2d_same_d2", "Conv2D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same"}, (1, 6, 5, 2)),  # noqa: E501
     _c("conv2d_channels_first", "Conv2D", {"filters": 2, "kernel_size": 3, "data_format": "channels_first", "padding": "same"}, (2, 3, 5, 4)),  # noqa: E501
+    _c("conv1d_groups", "Conv1D", {"filters": 6, "kernel_size": 3, "groups": 2}, (2, 6, 4)),
+    _c("conv2d_groups_same", "Conv2D", {"filters": 3, "kernel_size": 2, "groups": 3, "padding": "same"}, (2, 4, 5, 3)),  # noqa: E501
     _c("conv3d_same", "Conv3D", {"filters": 2, "kernel_size": 2, "padding": "same", "strides": (1, 2, 1)}, (1, 3, 4, 3, 2)),  # noqa: E501
     # --- pooling
     _c("maxpool1d", "MaxPooling1D", {}, (2, 7, 3)),

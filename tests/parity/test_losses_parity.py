@@ -211,16 +211,14 @@ VALUE_PARAMS = [
     for r in (REDUCTIONS if PRIMARY[c.cls] == c.id else ["sum_over_batch_size", "none"])
     for w in (WEIGHTS if PRIMARY[c.cls] == c.id else ["none", "per_element"])
 ]
+# Gradients: every case with per-element weights; the other reductions on a few cases.
 GRAD_PARAMS = [
-    pytest.param(c, r, w, id=f"{c.id}-{r}-{w}")
-    for c in CASES
-    for r, w in (
-        [("sum_over_batch_size", "none"), ("sum_over_batch_size", "per_element"),
-         ("mean_with_sample_weight", "per_sample"), ("none", "per_element")]
-        if PRIMARY[c.cls] == c.id
-        else [("sum_over_batch_size", "per_element")]
-    )
-]  # fmt: skip
+    pytest.param(c, "sum_over_batch_size", "per_element", id=c.id) for c in CASES
+] + [
+    pytest.param(CASE_BY_ID[i], r, w, id=f"{i}-{r}-{w}")
+    for i in ("mse", "cce_logits", "scce")
+    for r, w in [("sum", "none"), ("mean_with_sample_weight", "per_sample"), ("none", "per_sample")]
+]
 
 
 def case_inputs(case: Case):
@@ -230,9 +228,9 @@ def case_inputs(case: Case):
 
 @functools.lru_cache(maxsize=None)
 def values_shape(case_id: str) -> tuple:
-    """The shape of the unreduced loss values (from Keras)."""
+    """The shape of the unreduced loss values (refkeras's; the value tests check it is Keras's)."""
     case = CASE_BY_ID[case_id]
-    loss = getattr(keras.losses, case.cls)(reduction="none", **case.kwargs)
+    loss = getattr(rk_losses, case.cls)(reduction="none", **case.kwargs)
     return tuple(np.shape(loss(*case_inputs(case))))
 
 
@@ -294,7 +292,13 @@ def ref_grad(loss, y_true, y_pred, sw):
 
 
 def keras_grad(loss, y_true, y_pred, sw):
-    return np.asarray(jax.grad(lambda p: jnp.sum(loss(y_true, p, sample_weight=sw)))(y_pred))
+    """``d sum(loss) / d y_pred`` from JAX, compiled as one program (op-by-op JAX compiles every
+    primitive of the backward pass separately, which is several times slower)."""
+
+    def grad(p, yt, w):
+        return jax.grad(lambda q: jnp.sum(loss(yt, q, sample_weight=w)))(p)
+
+    return np.asarray(jax.jit(grad)(y_pred, y_true, sw))
 
 
 @pytest.mark.parametrize("case,reduction,weight_kind", GRAD_PARAMS)

@@ -21,6 +21,7 @@ jnp = jax.numpy
 
 import refkeras  # noqa: E402
 from refkeras import optimizers as ref_optimizers  # noqa: E402
+from refkeras.utils.naming import name_scope  # noqa: E402
 
 SEED = 1234
 STEPS = 15
@@ -49,10 +50,8 @@ def _exp_decay(m):
     return m.optimizers.schedules.ExponentialDecay(0.05, decay_steps=4, decay_rate=0.7)
 
 
-def _cosine_warmup(m):
-    return m.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=10, alpha=0.1, warmup_target=0.05, warmup_steps=4
-    )
+def _polynomial_cycle(m):
+    return m.optimizers.schedules.PolynomialDecay(0.05, decay_steps=6, power=0.5, cycle=True)
 
 
 def _piecewise(m):
@@ -64,6 +63,8 @@ CASES = [
     Case("sgd_momentum", "SGD", {"learning_rate": 0.1, "momentum": 0.9}),
     Case("sgd_nesterov", "SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
     Case("sgd_weight_decay", "SGD", {"learning_rate": 0.1, "momentum": 0.5, "weight_decay": 0.1}),
+    # The global gradient norm is 4.7-6.4 over the 15 steps: some steps clip, some do not.
+    Case("sgd_global_clipnorm", "SGD", {"learning_rate": 0.1, "global_clipnorm": 5.5}),
     Case("sgd_schedule", "SGD", {"momentum": 0.9}, schedule=_exp_decay),
     Case("sgd_piecewise", "SGD", {}, schedule=_piecewise),
     Case("rmsprop", "RMSprop", {}),
@@ -74,7 +75,7 @@ CASES = [
     Case("adam_clipnorm", "Adam", {"learning_rate": 0.01, "clipnorm": 0.5}),
     Case("adam_clipvalue", "Adam", {"learning_rate": 0.01, "clipvalue": 0.3}),
     Case("adam_global_clipnorm", "Adam", {"learning_rate": 0.01, "global_clipnorm": 0.7}),
-    Case("adam_schedule", "Adam", {}, schedule=_cosine_warmup, keras_jit=True),
+    Case("adam_schedule", "Adam", {}, schedule=_polynomial_cycle),
     Case("adam_none_grads", "Adam", {"learning_rate": 0.01}, none_grads_at=(2, 3, 9)),
     Case("adam_constraint", "Adam", {"learning_rate": 0.05}, constraint=True),
     Case("adam_ema", "Adam", {"use_ema": True, "ema_momentum": 0.9, "ema_overwrite_frequency": 4}),
@@ -91,7 +92,8 @@ CASES = [
     Case("adamw_amsgrad_clip", "AdamW", {"amsgrad": True, "global_clipnorm": 1.0}),
     Case("adagrad", "Adagrad", {"learning_rate": 0.1}),
     Case("adagrad_init", "Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.5}),
-    Case("adagrad_clipnorm", "Adagrad", {"learning_rate": 0.1, "clipnorm": 0.2}),
+    # Per-gradient norms are 1.8-4.5: clipnorm=3 clips some gradients and not others.
+    Case("adagrad_clipnorm", "Adagrad", {"learning_rate": 0.1, "clipnorm": 3.0}),
     Case("adamax", "Adamax", {"learning_rate": 0.01}),
     Case("nadam", "Nadam", {"learning_rate": 0.01}),
     Case("adadelta", "Adadelta", {"learning_rate": 1.0}),
@@ -170,6 +172,7 @@ def test_matches_keras_at_every_step(case: Case):
     r_opt = _make(refkeras, case, r_vars)
 
     keras_step = _keras_step(k_opt, k_vars) if case.keras_jit else None
+    assert not (case.keras_jit and case.none_grads_at), "the jitted Keras step takes no None"
 
     for step, grads in enumerate(_gradients()):
         none = "bias" if step in case.none_grads_at else None
@@ -179,9 +182,7 @@ def test_matches_keras_at_every_step(case: Case):
             k_opt.apply_gradients(
                 [(None if n == none else jnp.asarray(grads[n]), v) for n, v in k_vars.items()]
             )
-        r_opt.apply_gradients(
-            [(None if n == none else grads[n], v) for n, v in r_vars.items()]
-        )
+        r_opt.apply_gradients([(None if n == none else grads[n], v) for n, v in r_vars.items()])
 
         if step == 0:
             k_names = [(_normalize(v.name), tuple(v.shape)) for v in k_opt.variables]
@@ -226,9 +227,11 @@ def test_slot_names_follow_the_reference_variable_path():
     k_opt = keras.optimizers.Adam(name="adam")
     k_opt.build(k_layer.trainable_variables)
 
-    with refkeras.utils.naming.name_scope("dense"):
-        r_vars = [refkeras.Variable(np.zeros((3, 2)), name="kernel"), refkeras.Variable(
-            np.zeros(2), name="bias")]
+    with name_scope("dense"):
+        r_vars = [
+            refkeras.Variable(np.zeros((3, 2)), name="kernel"),
+            refkeras.Variable(np.zeros(2), name="bias"),
+        ]
     r_opt = ref_optimizers.Adam(name="adam")
     r_opt.build(r_vars)
     assert [v.path for v in r_opt.variables] == [v.path for v in k_opt.variables]
