@@ -11,9 +11,10 @@ from refkeras.utils import tree
 
 
 def pythonify_logs(logs):
-    """Logs with tensors and NumPy scalars turned into Python floats."""
+    """Logs with tensors and NumPy scalars turned into Python floats, nested dicts flattened, keys
+    sorted (as Keras does: this fixes the order of History's keys)."""
     out = {}
-    for k, v in (logs or {}).items():
+    for k, v in sorted((logs or {}).items()):
         if isinstance(v, dict):
             out.update(pythonify_logs(v))
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from refkeras import ops
+from refkeras.backend.tensor import Tensor
 from refkeras.saving import object_registration as reg
 from refkeras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 
@@ -22,7 +23,7 @@ class LearningRateSchedule:
 
     _keras_module = _MODULE
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         raise NotImplementedError(
             f"Learning rate schedule '{type(self).__name__}' must override `__call__(self, step)`."
         )
@@ -68,7 +69,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
         _check_decay_steps(decay_steps)
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
         dtype = initial_learning_rate.dtype
         decay_steps = ops.cast(self.decay_steps, dtype)
@@ -109,7 +110,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.values = values
         self.name = name
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         step = ops.convert_to_tensor(step)
         boundaries = [ops.cast(b, step.dtype) for b in self.boundaries]
         values = [ops.convert_to_tensor(v) for v in self.values]
@@ -154,7 +155,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
         _check_decay_steps(decay_steps)
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
         dtype = initial_learning_rate.dtype
         end_learning_rate = ops.cast(self.end_learning_rate, dtype)
@@ -208,7 +209,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
         _check_decay_steps(decay_steps)
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
         dtype = initial_learning_rate.dtype
         decay_steps = ops.cast(self.decay_steps, dtype)
@@ -273,7 +274,7 @@ class CosineDecay(LearningRateSchedule):
         total_step_delta = warmup_target - initial_learning_rate
         return total_step_delta * completed_fraction + initial_learning_rate
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
         dtype = initial_learning_rate.dtype
         decay_steps = ops.cast(self.decay_steps, dtype)
@@ -334,7 +335,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.name = name
         _check_decay_steps(first_decay_steps, "first_decay_steps")
 
-    def __call__(self, step):
+    def __call__(self, step) -> Tensor:
         initial_learning_rate = ops.convert_to_tensor(self.initial_learning_rate)
         dtype = initial_learning_rate.dtype
         first_decay_steps = ops.cast(self.first_decay_steps, dtype)

@@ -183,7 +183,7 @@ class Trainer:
                 logs.update(result)
             else:
                 logs[m.name] = result
-        return {k: _to_float(v) for k, v in logs.items()}
+        return {k: _to_float(v) for k, v in sorted(logs.items())}
 
     def _metrics_or_logs(self, logs) -> dict:
         """The metrics' results, unless a custom step returned logs with other keys."""
@@ -406,8 +406,20 @@ class Trainer:
         logs = self._evaluate_adapter(adapter, callbacks, in_fit=False)
         if return_dict:
             return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
+
+    def _flatten_metrics_in_order(self, logs: dict):
+        """``logs`` as a list in ``metrics`` order (compiled metrics expanded), then any other key
+        in sorted order; a single value is returned bare."""
+        names = []
+        for m in self.metrics:
+            if isinstance(m, CompileMetrics):
+                names += [display for entries in m._per_output for _, _, display in entries]
+            else:
+                names.append(m.name)
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
 
     def _evaluate_adapter(self, adapter, callbacks, in_fit: bool) -> dict:
         self.reset_metrics_for_eval()
@@ -462,13 +474,14 @@ class Trainer:
             self(batch[0], training=False)
         self._ensure_optimizer_built()
         logs = self.train_step(batch)
-        return _format_on_batch(self.get_metrics_result() if logs is not None else logs,
-                                return_dict)
+        logs = self.get_metrics_result()
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled()
         self.test_step(_to_batch(x, y, sample_weight))
-        return _format_on_batch(self.get_metrics_result(), return_dict)
+        logs = self.get_metrics_result()
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         out = self.predict_step((data_adapters.to_arrays(x, "x"),))
@@ -502,11 +515,7 @@ def _to_batch(x, y, sample_weight):
     )
 
 
-def _format_on_batch(logs, return_dict):
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
+
 
 
 def _should_validate(epoch: int, validation_freq) -> bool:

@@ -22,11 +22,19 @@ LAYERS = {"Conv1D": Conv1D, "Conv2D": Conv2D, "Conv3D": Conv3D}
 SHAPE_CASES = [
     ("Conv1D", {"filters": 4, "kernel_size": 3}, (None, 10, 2)),
     ("Conv1D", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (None, 9, 2)),
-    ("Conv1D", {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2}, (None, None, 2)),  # noqa: E501
+    (
+        "Conv1D",
+        {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2},
+        (None, None, 2),
+    ),  # noqa: E501
     ("Conv2D", {"filters": 3, "kernel_size": (3, 2), "strides": (2, 1)}, (None, 9, 8, 1)),
     ("Conv2D", {"filters": 3, "kernel_size": 3, "dilation_rate": 2}, (None, 9, 8, 1)),
     ("Conv2D", {"filters": 3, "kernel_size": 3, "data_format": "channels_first"}, (None, 2, 9, 8)),  # noqa: E501
-    ("Conv3D", {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 2}, (None, 5, 4, 3, 1)),  # noqa: E501
+    (
+        "Conv3D",
+        {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 2},
+        (None, 5, 4, 3, 1),
+    ),  # noqa: E501
 ]
 
 

@@ -141,7 +141,9 @@ def test_dropout_config_and_errors():
     layer = Dropout(0.3, noise_shape=(None, 1), seed=7, name="dr")
     assert_same_config(layer, keras.layers.Dropout(0.3, noise_shape=(None, 1), seed=7, name="dr"))
     roundtrip(layer)
-    with pytest.raises(ValueError, match="Expected a float value between 0 and 1. Received: rate=1.5"):
+    with pytest.raises(
+        ValueError, match="Expected a float value between 0 and 1. Received: rate=1.5"
+    ):
         Dropout(1.5)
     with pytest.raises(ValueError, match="Received negative or zero value at index 1: 0"):
         Dropout(0.5, noise_shape=(2, 0))

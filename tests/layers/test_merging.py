@@ -58,9 +58,9 @@ def test_functional_forms(fn, reference):
 def test_symbolic_shapes_match_keras(layer, shapes, expected):
     y = layer([Input(batch_shape=s) for s in shapes])
     assert y.shape == expected
-    k_layer = getattr(keras.layers, type(layer).__name__)(**{
-        k: v for k, v in layer.get_config().items() if k == "axis"
-    })
+    k_layer = getattr(keras.layers, type(layer).__name__)(
+        **{k: v for k, v in layer.get_config().items() if k == "axis"}
+    )
     assert k_layer([keras.Input(batch_shape=s) for s in shapes]).shape == expected
 
 
@@ -92,7 +92,9 @@ def test_errors_as_keras():
         merging.Concatenate()([np.ones((2, 3), "float32"), np.ones((2, 3, 4), "float32")])
     with pytest.raises(ValueError, match="Cannot merge tensors with different batch sizes"):
         merging.Add()([np.ones((2, 3), "float32"), np.ones((3, 3), "float32")])
-    with pytest.raises(ValueError, match=r"Inputs have incompatible shapes. Received shapes \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"Inputs have incompatible shapes. Received shapes \(3,\)"
+    ):
         merging.Add()([np.ones((2, 3), "float32"), np.ones((2, 4), "float32")])
     with pytest.raises(ValueError, match="A merge layer should be called on a list of inputs"):
         merging.Add()(np.ones((2, 3), "float32"))

@@ -28,7 +28,11 @@ CASES = [
     ("GlobalMaxPooling3D", {"data_format": "channels_first"}, (None, 2, 3, 2, 3)),
     ("GlobalAveragePooling1D", {"keepdims": True}, (None, None, 3)),
     ("GlobalAveragePooling2D", {}, (None, 4, 3, 3)),
-    ("GlobalAveragePooling3D", {"keepdims": True, "data_format": "channels_first"}, (None, 2, 3, 2, 3)),  # noqa: E501
+    (
+        "GlobalAveragePooling3D",
+        {"keepdims": True, "data_format": "channels_first"},
+        (None, 2, 3, 2, 3),
+    ),  # noqa: E501
 ]
 
 
@@ -58,9 +62,7 @@ def test_aliases_and_default_strides():
 def test_values():
     x = np.arange(12, dtype="float32").reshape(1, 6, 2)
     np.testing.assert_array_equal(pooling.MaxPooling1D()(x), x[:, 1::2])
-    np.testing.assert_array_equal(
-        pooling.AveragePooling1D(2)(x), (x[:, 0::2] + x[:, 1::2]) / 2
-    )
+    np.testing.assert_array_equal(pooling.AveragePooling1D(2)(x), (x[:, 0::2] + x[:, 1::2]) / 2)
     # "same" average pooling counts only the real elements of the last window (5 -> 3 windows)
     out = pooling.AveragePooling1D(2, padding="same")(x[:, :5])
     np.testing.assert_array_equal(out[0, -1], x[0, 4])

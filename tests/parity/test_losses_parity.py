@@ -8,6 +8,7 @@ Inputs come from ``np.random.default_rng(SEED)`` keyed by the case id, so a fail
 
 import functools
 import os
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 
@@ -18,6 +19,15 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 keras = pytest.importorskip("keras")
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
+
+# Keras on JAX compiles each op for each new shape, which is most of this file's run time: keep the
+# compiled programs between runs (set REFKERAS_JAX_CACHE="" to disable).
+_jax_cache = os.environ.get(
+    "REFKERAS_JAX_CACHE", os.path.join(tempfile.gettempdir(), "refkeras-jax")
+)
+if _jax_cache:
+    pytest.importorskip("jax").config.update("jax_compilation_cache_dir", _jax_cache)
+    pytest.importorskip("jax").config.update("jax_persistent_cache_min_compile_time_secs", 0)
 from keras.src.backend import set_keras_mask  # noqa: E402
 
 import refkeras  # noqa: E402
@@ -193,7 +203,11 @@ CASES = [
     Case("squared_hinge", "SquaredHinge", kind="hinge_01"),
     Case("categorical_hinge", "CategoricalHinge", kind="onehot_logits"),
     Case(
-        "hinge_rank1_target", "Hinge", kind="hinge_pm1", y_true_shape=(BATCH,), y_pred_shape=(BATCH, 1)
+        "hinge_rank1_target",
+        "Hinge",
+        kind="hinge_pm1",
+        y_true_shape=(BATCH,),
+        y_pred_shape=(BATCH, 1),
     ),
     # segmentation
     Case("dice", "Dice", kind="binary_prob"),
@@ -212,9 +226,7 @@ VALUE_PARAMS = [
     for w in (WEIGHTS if PRIMARY[c.cls] == c.id else ["none", "per_element"])
 ]
 # Gradients: every case with per-element weights; the other reductions on a few cases.
-GRAD_PARAMS = [
-    pytest.param(c, "sum_over_batch_size", "per_element", id=c.id) for c in CASES
-] + [
+GRAD_PARAMS = [pytest.param(c, "sum_over_batch_size", "per_element", id=c.id) for c in CASES] + [
     pytest.param(CASE_BY_ID[i], r, w, id=f"{i}-{r}-{w}")
     for i in ("mse", "cce_logits", "scce")
     for r, w in [("sum", "none"), ("mean_with_sample_weight", "per_sample"), ("none", "per_sample")]
@@ -226,7 +238,7 @@ def case_inputs(case: Case):
     return cast(*draw(case, rng))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def values_shape(case_id: str) -> tuple:
     """The shape of the unreduced loss values (refkeras's; the value tests check it is Keras's)."""
     case = CASE_BY_ID[case_id]
@@ -306,7 +318,9 @@ def test_loss_gradients_match_keras(case, reduction, weight_kind):
     y_true, y_pred = case_inputs(case)
     rng = np.random.default_rng([SEED, 2, zlib.crc32(case.id.encode())])
     sw = make_weight(weight_kind, values_shape(case.id), rng)
-    ours = ref_grad(getattr(rk_losses, case.cls)(reduction=reduction, **case.kwargs), y_true, y_pred, sw)
+    ours = ref_grad(
+        getattr(rk_losses, case.cls)(reduction=reduction, **case.kwargs), y_true, y_pred, sw
+    )
     theirs = keras_grad(
         getattr(keras.losses, case.cls)(reduction=reduction, **case.kwargs), y_true, y_pred, sw
     )
@@ -360,7 +374,11 @@ def test_masked_predictions_match_keras(case, reduction, weight_kind):
         y_true, theirs_pred, sample_weight=sw
     )
     np.testing.assert_allclose(
-        np.asarray(ours), np.asarray(theirs), rtol=1e-5, atol=1e-6, err_msg=repro(case, reduction, weight_kind)
+        np.asarray(ours),
+        np.asarray(theirs),
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg=repro(case, reduction, weight_kind),
     )
 
 

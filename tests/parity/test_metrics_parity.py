@@ -9,6 +9,7 @@ predictions exactly on a threshold occur).  The cases are one table of records; 
 """
 
 import os
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 
@@ -17,6 +18,15 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 keras = pytest.importorskip("keras")
+
+# Keras on JAX compiles each op for each new shape, which is most of this file's run time: keep the
+# compiled programs between runs (set REFKERAS_JAX_CACHE="" to disable).
+_jax_cache = os.environ.get(
+    "REFKERAS_JAX_CACHE", os.path.join(tempfile.gettempdir(), "refkeras-jax")
+)
+if _jax_cache:
+    pytest.importorskip("jax").config.update("jax_compilation_cache_dir", _jax_cache)
+    pytest.importorskip("jax").config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 from refkeras import metrics as rk_metrics  # noqa: E402
 
@@ -30,7 +40,7 @@ class Case:
     cls: str
     kwargs: dict = field(default_factory=dict)
     kind: str = "regression"
-    weights: tuple = ("none", "per_sample")  # sample-weight forms to run
+    weights: tuple = ("per_sample",)  # sample-weight forms to run
     rtol: float = 1e-5
     atol: float = 1e-6
     state_atol: float = 1e-5  # float32 sums of ~30 weights in another order (e.g. tn = total - fp)
@@ -94,15 +104,30 @@ CASES = [
     Case("mean", "Mean", kind="values", weights=ALL_W + ("zero_some",)),
     Case("sum", "Sum", kind="values", weights=ALL_W),
     # accuracy
-    Case("accuracy", "Accuracy", kind="equal_ints"),
+    Case("accuracy", "Accuracy", kind="equal_ints", weights=("none", "per_sample")),
     Case("binary_accuracy", "BinaryAccuracy", kind="binary", weights=ALL_W),
     Case("binary_accuracy_t", "BinaryAccuracy", {"threshold": 0.625}, kind="binary"),
     Case("binary_accuracy_col", "BinaryAccuracy", kind="binary_col"),
-    Case("categorical_accuracy", "CategoricalAccuracy", kind="onehot"),
-    Case("sparse_categorical_accuracy", "SparseCategoricalAccuracy", kind="sparse"),
+    Case(
+        "categorical_accuracy", "CategoricalAccuracy", kind="onehot", weights=("none", "per_sample")
+    ),
+    Case(
+        "sparse_categorical_accuracy",
+        "SparseCategoricalAccuracy",
+        kind="sparse",
+        weights=("none", "per_sample"),
+    ),
     Case("sparse_categorical_accuracy_col", "SparseCategoricalAccuracy", kind="sparse_col"),
-    Case("top_k", "TopKCategoricalAccuracy", {"k": 2}, kind="onehot"),
-    Case("sparse_top_k", "SparseTopKCategoricalAccuracy", {"k": 2}, kind="sparse"),
+    Case(
+        "top_k", "TopKCategoricalAccuracy", {"k": 2}, kind="onehot", weights=("none", "per_sample")
+    ),
+    Case(
+        "sparse_top_k",
+        "SparseTopKCategoricalAccuracy",
+        {"k": 2},
+        kind="sparse",
+        weights=("none", "per_sample"),
+    ),
     Case("sparse_top_k_col", "SparseTopKCategoricalAccuracy", {"k": 1}, kind="sparse_col"),
     Case(
         "sparse_top_k_sorted",
@@ -121,11 +146,17 @@ CASES = [
     Case("precision_top_k", "Precision", {"top_k": 2}, kind="onehot"),
     Case("precision_class_id", "Precision", {"class_id": 2}, kind="onehot"),
     Case("precision_top_k_class", "Precision", {"top_k": 1, "class_id": 1}, kind="onehot"),
-    Case("recall", "Recall", kind="binary", weights=ALL_W),
+    Case("recall", "Recall", kind="binary", weights=ALL_W[:2]),
     Case("recall_thresholds", "Recall", {"thresholds": [0.3, 0.6]}, kind="binary"),
     Case("recall_top_k_class", "Recall", {"top_k": 2, "class_id": 0}, kind="onehot"),
     Case("recall_col", "Recall", kind="binary_col"),
-    Case("sens_at_spec", "SensitivityAtSpecificity", {"specificity": 0.6}, kind="binary"),
+    Case(
+        "sens_at_spec",
+        "SensitivityAtSpecificity",
+        {"specificity": 0.6},
+        kind="binary",
+        weights=("none", "per_sample"),
+    ),
     Case(
         "spec_at_sens",
         "SpecificityAtSensitivity",
@@ -136,7 +167,7 @@ CASES = [
     Case("rec_at_prec", "RecallAtPrecision", {"precision": 0.7, "class_id": 1}, kind="onehot"),
     # AUC
     Case("auc", "AUC", kind="binary", weights=ALL_W),
-    Case("auc_pr", "AUC", {"curve": "PR"}, kind="binary", weights=ALL_W),
+    Case("auc_pr", "AUC", {"curve": "PR"}, kind="binary", weights=ALL_W[:2]),
     Case("auc_roc_minoring", "AUC", {"summation_method": "minoring"}, kind="binary"),
     Case(
         "auc_pr_majoring",
@@ -145,10 +176,16 @@ CASES = [
         kind="binary",
     ),
     Case("auc_prgain", "AUC", {"curve": "PRGAIN"}, kind="binary"),
-    Case("auc_thresholds", "AUC", {"thresholds": [0.3, 0.5, 0.7]}, kind="binary"),
+    Case(
+        "auc_thresholds",
+        "AUC",
+        {"thresholds": [0.3, 0.5, 0.7]},
+        kind="binary",
+        weights=("none", "per_sample"),
+    ),
     Case("auc_thresholds_even", "AUC", {"thresholds": [0.25, 0.5, 0.75]}, kind="binary"),
     Case("auc_logits", "AUC", {"from_logits": True, "num_thresholds": 50}, kind="binary_logits"),
-    Case("auc_multi_label", "AUC", {"multi_label": True}, kind="binary", weights=ALL_W),
+    Case("auc_multi_label", "AUC", {"multi_label": True}, kind="binary", weights=ALL_W[:2]),
     Case(
         "auc_multi_label_pr_weights",
         "AUC",
@@ -163,7 +200,7 @@ CASES = [
     ),
     Case("auc_label_weights", "AUC", {"label_weights": [0.5, 1.0, 2.0, 0.0]}, kind="binary"),
     # regression
-    Case("mse", "MeanSquaredError"),
+    Case("mse", "MeanSquaredError", weights=("none", "per_sample")),
     Case("mae", "MeanAbsoluteError"),
     Case("mape", "MeanAbsolutePercentageError", kind="positive"),
     Case("msle", "MeanSquaredLogarithmicError", kind="positive"),
@@ -172,7 +209,7 @@ CASES = [
     Case("cosine_axis0", "CosineSimilarity", {"axis": 0}, weights=("none",)),
     Case("logcosh", "LogCoshError"),
     # probabilistic and hinge
-    Case("bce", "BinaryCrossentropy", kind="binary"),
+    Case("bce", "BinaryCrossentropy", kind="binary", weights=("none", "per_sample")),
     Case(
         "bce_logits",
         "BinaryCrossentropy",
@@ -189,7 +226,7 @@ CASES = [
     ),
     Case("kld", "KLDivergence", kind="distribution"),
     Case("poisson", "Poisson", kind="positive"),
-    Case("hinge", "Hinge", kind="hinge"),
+    Case("hinge", "Hinge", kind="hinge", weights=("none", "per_sample")),
     Case("squared_hinge", "SquaredHinge", kind="binary"),
     Case("categorical_hinge", "CategoricalHinge", kind="onehot"),
 ]
@@ -332,7 +369,8 @@ def test_accuracy_string_resolves_like_keras_compile(identifier, y_true_shape, y
 
 
 @pytest.mark.parametrize(
-    "y_true_shape,y_pred_shape", [((8,), (8, 1)), ((8,), (8, 5)), ((8, 1), (8, 5)), ((8, 5), (8, 5))]
+    "y_true_shape,y_pred_shape",
+    [((8,), (8, 1)), ((8,), (8, 5)), ((8, 1), (8, 5)), ((8, 5), (8, 5))],
 )
 def test_crossentropy_string_resolves_like_keras_compile(y_true_shape, y_pred_shape):
     from keras.src.trainers.compile_utils import get_loss
