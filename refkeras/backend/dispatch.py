@@ -24,11 +24,12 @@ def backend_name() -> str | None:
 def call(name: str, *args, **params):
     """Run primitive ``name`` on ``args`` (Tensors or raw arrays) and return Tensor(s)."""
     forward, vjp = _backend["table"][name]
-    arrays = tuple(a.value if isinstance(a, Tensor) else a for a in args)
+    arrays = tuple([a.value if type(a) is Tensor else a for a in args])
     out = forward(*arrays, **params)
     node = None
-    if autodiff.recording():
-        parents = tuple(a if isinstance(a, Tensor) and a.node is not None else None for a in args)
+    state = autodiff._state
+    if state["tapes"] and not state["paused"]:
+        parents = tuple([a if type(a) is Tensor and a.node is not None else None for a in args])
         if any(p is not None for p in parents):
             outs = out if isinstance(out, tuple) else (out,)
             node = autodiff.Node(name, vjp, parents, arrays, params, outs)

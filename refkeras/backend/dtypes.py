@@ -26,6 +26,8 @@ def standardize_dtype(dtype) -> str:
 
 
 def _standardize(dtype) -> str:
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return dtype  # NumPy has no bfloat16; ml_dtypes provides it where needed
     if dtype is None:
         from refkeras import config
 

@@ -45,11 +45,15 @@ class KerasTensor(OperatorMixin):
 def any_symbolic(args) -> bool:
     """Whether ``args`` (a sequence, possibly holding lists/tuples/dicts) contains a KerasTensor."""
     for a in args:
-        if isinstance(a, KerasTensor):
+        t = type(a)
+        if t is KerasTensor:
             return True
-        if isinstance(a, list | tuple):
+        if t is list or t is tuple:
             if any_symbolic(a):
                 return True
-        elif isinstance(a, dict) and any_symbolic(list(a.values())):
+        elif t is dict:
+            if any_symbolic(list(a.values())):
+                return True
+        elif isinstance(a, KerasTensor):
             return True
     return False

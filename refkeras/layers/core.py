@@ -400,7 +400,10 @@ class Lambda(Layer):
         """Rebuild the layer; a Python-lambda ``function`` or ``output_shape`` is refused with
         ``ValueError`` unless ``safe_mode=False`` (or unsafe deserialization is enabled)."""
         if safe_mode is None:
-            safe_mode = _safe_mode["enabled"]
+            from refkeras.saving.serialization_lib import in_safe_mode
+
+            scoped = in_safe_mode()
+            safe_mode = _safe_mode["enabled"] if scoped is None else scoped
         config = dict(config)
         for key in ("function", "output_shape"):
             if key not in config:

@@ -17,6 +17,7 @@ Losses added with ``add_loss`` during a call are cleared when the outermost laye
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -67,6 +68,11 @@ class Layer:
     """
 
     _keras_module = "keras.layers"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__ and not cls.__dict__.get("_manages_built", False):
+            cls.build = _marks_built(cls.__dict__["build"])
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -453,6 +459,9 @@ class Layer:
                 self.add_loss(loss)
 
     def _attach_mask(self, inputs, outputs, previous_mask) -> None:
+        flat_out = [o for o in tree.flatten(outputs) if isinstance(o, Tensor)]
+        if flat_out and all(o._keras_mask is not None for o in flat_out):
+            return  # `call` set the masks itself
         mask = self.compute_mask(inputs, previous_mask)
         if mask is None:
             return
@@ -560,6 +569,20 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _marks_built(build):
+    """Wrap a subclass's ``build`` so that calling it directly also marks the layer built (and
+    remembers the shape for ``get_build_config``), as Keras does."""
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        if self._build_shapes is None and args:
+            self._build_shapes = args[0]
+        self.built = True
+
+    return wrapper
 
 
 def _tuples(shape):

@@ -56,7 +56,7 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or auto_name(to_snake_case(self.__class__.__name__))
         self.reduction = standardize_reduction(reduction)
-        self._dtype = _standardize_compute_dtype(dtype)
+        self._dtype = standardize_compute_dtype(dtype)
 
     @property
     def dtype(self) -> str:
@@ -67,8 +67,8 @@ class Loss:
         if not hasattr(self, "reduction"):  # subclass that skipped `super().__init__()`
             Loss.__init__(self, name=getattr(self, "name", None))
         in_mask = get_keras_mask(y_pred)
-        y_pred = tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=self.dtype), y_pred)
-        y_true = tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=self.dtype), y_true)
+        y_pred = self._convert(y_pred)
+        y_true = self._convert(y_true)
 
         losses = self.call(y_true, y_pred)
         out_mask = get_keras_mask(losses)
@@ -86,6 +86,15 @@ class Loss:
             dtype=self.dtype,
         )
 
+    def _convert(self, y):
+        """Tensors (or nested structures of them) in the loss's dtype.  A (nested) list of plain
+        numbers is one array, not a structure of scalars (Keras would map over its scalars)."""
+        if isinstance(y, list | tuple) and all(
+            isinstance(v, int | float | np.number) for v in tree.flatten(y)
+        ):
+            return ops.convert_to_tensor(np.asarray(y), dtype=self.dtype)
+        return tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=self.dtype), y)
+
     def call(self, y_true, y_pred):
         raise NotImplementedError
 
@@ -100,9 +109,12 @@ class Loss:
         return "Loss"
 
 
-def _standardize_compute_dtype(dtype) -> str:
-    """A dtype name, or a dtype policy's ``compute_dtype``; ``None`` means ``floatx()``."""
+def standardize_compute_dtype(dtype) -> str:
+    """The computation dtype for ``dtype``: a dtype name, a dtype policy (its ``compute_dtype``),
+    a policy name such as ``"mixed_float16"`` (``"float16"``), or ``None`` (``floatx()``)."""
     dtype = getattr(dtype, "compute_dtype", dtype)
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        dtype = dtype[len("mixed_") :]
     return standardize_dtype(dtype or config.floatx())
 
 

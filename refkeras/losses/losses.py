@@ -140,7 +140,8 @@ def l2_normalize(x, axis=-1):
     x = ops.convert_to_tensor(x)
     if x.ndim == 0:
         x = ops.expand_dims(x, axis=0)
-    inv_norm = ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):  # rsqrt(0) = inf is capped at 1 / epsilon
+        inv_norm = ops.rsqrt(ops.sum(ops.square(x), axis=axis, keepdims=True))
     return x * ops.minimum(inv_norm, 1.0 / config.epsilon())
 
 
@@ -204,7 +205,9 @@ def poisson(y_true, y_pred):
 
 def _check_int_axis(axis) -> None:
     if isinstance(axis, bool):
-        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+        raise ValueError(
+            f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}"
+        )
 
 
 def _warn_single_class(name: str, y_pred) -> None:
@@ -444,7 +447,9 @@ class CosineSimilarity(_BuiltinLoss):
     """``loss = -sum(l2_norm(y_true) * l2_norm(y_pred), axis)``; ``axis=-1``,
     ``name="cosine_similarity"``."""
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+    def __init__(
+        self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None
+    ):
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
 
 

@@ -151,27 +151,36 @@ def serialize(metric) -> dict:
 
 
 def deserialize(config, custom_objects=None):
-    """A ``Metric`` instance or metric function from :func:`serialize`'s output or a name."""
+    """A ``Metric`` instance or metric function from :func:`serialize`'s output or a name.
+
+    A ``"function"`` config names a metric or loss function (``"mean_squared_error"`` is then
+    the function, not the ``MeanSquaredError`` class).
+    """
+    table = ALL_OBJECTS_DICT
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        table = metric_functions(prefer_losses=config.get("module") == "keras.losses")
     return serialization_lib.deserialize_keras_object(
-        config, module_objects=_deserializable(), custom_objects=custom_objects
+        config, module_objects=table, custom_objects=custom_objects
     )
 
 
-def _deserializable() -> dict:
-    """The metric table plus the metric functions a ``MeanMetricWrapper`` config may name."""
+def metric_functions(prefer_losses: bool = False) -> dict:
+    """The built-in metric and loss functions by name (what a ``MeanMetricWrapper`` may wrap).
+
+    ``cosine_similarity`` is both a metric (+1 for parallel vectors) and a loss (-1):
+    ``prefer_losses`` picks the loss.
+    """
+    from refkeras import losses
     from refkeras.metrics import accuracy_metrics, regression_metrics
 
-    table = dict(ALL_OBJECTS_DICT)
-    for module in (accuracy_metrics, regression_metrics):
-        for name, obj in vars(module).items():
-            if inspect.isfunction(obj) and getattr(obj, "_keras_module", None):
-                table.setdefault(name, obj)
-    from refkeras import losses
-
-    for name, obj in losses.ALL_OBJECTS_DICT.items():
-        if inspect.isfunction(obj):
-            table.setdefault(name, obj)
-    return table
+    loss_fns = {n: f for n, f in losses.ALL_OBJECTS_DICT.items() if inspect.isfunction(f)}
+    metric_fns = {
+        name: obj
+        for module in (accuracy_metrics, regression_metrics)
+        for name, obj in vars(module).items()
+        if inspect.isfunction(obj) and getattr(obj, "_keras_module", None) == "keras.metrics"
+    }
+    return {**metric_fns, **loss_fns} if prefer_losses else {**loss_fns, **metric_fns}
 
 
 def get(identifier):
@@ -190,7 +199,7 @@ def get(identifier):
         return obj() if inspect.isclass(obj) else obj
     raise ValueError(
         f"Could not interpret metric identifier: {identifier}"
-        + suggest_names(identifier, list(ALL_OBJECTS_DICT) + ["acc"])
+        + suggest_names(identifier, ALL_OBJECTS_DICT)
     )
 
 
@@ -207,8 +216,8 @@ def get_accuracy_for(loss, y_true_shape, y_pred_shape, name: str = "accuracy") -
 
     Keras 3 decides from the shapes alone (``loss`` is accepted for the trainer's convenience but
     does not change the choice, unlike tf.keras 2): ``BinaryAccuracy`` when ``y_pred``'s last dim
-    is 1, else ``SparseCategoricalAccuracy`` when the targets are sparse (lower rank, or last dim 1),
-    else ``CategoricalAccuracy``.  The metric is named ``name``.
+    is 1, else ``SparseCategoricalAccuracy`` when the targets are sparse (lower rank, or last dim
+    1), else ``CategoricalAccuracy``.  The metric is named ``name``.
     """
     del loss  # Keras 3's compile_utils.get_metric does not look at the loss
     is_binary, is_sparse = is_binary_or_sparse_categorical(y_true_shape, y_pred_shape)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from refkeras import config, ops
+from refkeras import ops
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.variable import StatelessScope, Variable
+from refkeras.losses.loss import standardize_compute_dtype
 from refkeras.saving.object_registration import register_builtin
 from refkeras.utils.naming import auto_name, name_scope, to_snake_case
 
@@ -55,21 +56,22 @@ class Metric:
 
     def __init__(self, dtype=None, name=None):
         self.name = name or auto_name(to_snake_case(self.__class__.__name__))
-        dtype = getattr(dtype, "compute_dtype", dtype)  # a dtype policy
-        self._dtype = standardize_dtype(dtype or config.floatx())
+        self._dtype = standardize_compute_dtype(dtype)
         self._metrics: list[Metric] = []
         self._variables: list[Variable] = []
 
     # --- state ----------------------------------------------------------------------------------
 
-    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None) -> Variable:
+    def add_variable(
+        self, shape, initializer, dtype=None, aggregation="sum", name=None
+    ) -> Variable:
         """A new non-trainable state variable (``initializer``: a name such as ``"zeros"``, an
         initializer object or callable ``(shape, dtype)``, or ``None`` for zeros)."""
         self._check_super_called()
         with name_scope(self.name.replace("/", ">")):
             variable = Variable(
                 initializer=_resolve_initializer(initializer),
-                shape=tuple(shape),
+                shape=(shape,) if isinstance(shape, int) else tuple(shape),
                 dtype=dtype,
                 trainable=False,
                 aggregation=aggregation,
@@ -173,8 +175,7 @@ class Metric:
     def _check_super_called(self) -> None:
         if "_variables" not in self.__dict__:
             raise RuntimeError(
-                "You forgot to call `super().__init__()` "
-                "in the `__init__()` method. Go add it!"
+                "You forgot to call `super().__init__()` in the `__init__()` method. Go add it!"
             )
 
     # --- config ---------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ class BinaryCrossentropy(MeanMetricWrapper):
     """The mean binary crossentropy; ``from_logits=False``, ``label_smoothing=0``,
     ``name="binary_crossentropy"``."""
 
-    def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0):
+    def __init__(
+        self, name="binary_crossentropy", dtype=None, from_logits=False, label_smoothing=0
+    ):
         super().__init__(
             binary_crossentropy,
             name,

@@ -22,6 +22,7 @@ class Sequential(Model):
     """``Sequential(layers=None, trainable=True, name=None)``; ``add``/``pop`` edit the stack."""
 
     _keras_module = "keras"
+    _manages_built = True  # build() may leave the model deferred (unbuilt)
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name or naming.auto_name("sequential"))

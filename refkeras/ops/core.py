@@ -25,7 +25,7 @@ def op(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if any_symbolic(args) or (kwargs and any_symbolic(list(kwargs.values()))):
+        if any_symbolic(args) or (kwargs and any_symbolic(kwargs.values())):
             from refkeras.layers.operation_layer import symbolic_call
 
             return symbolic_call(fn, args, kwargs)
@@ -41,7 +41,11 @@ def is_tensor(x) -> bool:
 
 def to_tensor(x, dtype=None) -> Tensor:
     """``x`` as a Tensor (variables are read, arrays and Python values wrapped) with ``dtype``."""
-    if isinstance(x, Tensor):
+    if type(x) is Tensor:
+        if dtype is None:
+            return x
+        t = x
+    elif isinstance(x, Tensor):
         t = x
     elif isinstance(x, Variable):
         t = x.value
@@ -108,6 +112,8 @@ def binary_operands(a, b) -> tuple[Tensor, Tensor]:
     float32); an integer tensor with a Python float goes to floatx.  Two arrays promote with
     :func:`refkeras.backend.dtypes.result_type` (floats win over integers, as in Keras).
     """
+    if type(a) is Tensor and type(b) is Tensor and a.value.dtype == b.value.dtype:
+        return a, b  # the common case: nothing to convert
     a_weak = isinstance(a, int | float | bool) and not isinstance(a, np.generic)
     b_weak = isinstance(b, int | float | bool) and not isinstance(b, np.generic)
     if a_weak and b_weak:

@@ -39,10 +39,11 @@ def top_k(x, k, sorted=True):  # noqa: A002
 
 @op
 def in_top_k(targets, predictions, k):
-    """Whether each target's prediction is among the ``k`` largest (ties count as in, as TF/JAX:
-    a target is in when fewer than k entries are strictly larger)."""
+    """Whether each target's score is among the ``k`` largest: its rank ``1 + #(scores strictly
+    larger)`` is at most ``k`` (so ties count as in); a NaN score counts as -inf (Keras/JAX)."""
     preds = np.asarray(to_tensor(predictions).value)
     t = np.asarray(to_tensor(targets).value).astype(np.int64).reshape(-1)
     target_score = preds[np.arange(preds.shape[0]), t]
-    larger = np.sum(preds > target_score[:, None], axis=-1)
-    return Tensor((larger < k) & np.isfinite(target_score))
+    target_score = np.where(np.isnan(target_score), -np.inf, target_score)
+    rank = 1 + np.sum(preds > target_score[:, None], axis=-1)
+    return Tensor(rank <= k)

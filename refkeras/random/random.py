@@ -66,6 +66,8 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     Differentiable in ``inputs`` (a multiplication by a constant mask).
     """
     x = to_tensor(inputs)
+    if rate >= 1.0:
+        return x * Tensor(np.zeros((), x.dtype))  # everything dropped (no 1 / 0 scale)
     shape = tuple(x.shape) if noise_shape is None else tuple(
         x.shape[i] if d is None else d for i, d in enumerate(noise_shape)
     )

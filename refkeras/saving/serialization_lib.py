@@ -20,9 +20,32 @@ from refkeras.saving import object_registration as reg
 KNOWN_MODULES = (
     "keras.layers", "keras.losses", "keras.metrics", "keras.optimizers",
     "keras.optimizers.schedules", "keras.initializers", "keras.regularizers",
-    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.random", "keras.src.models.functional",
+    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.random", "builtins", "keras.src.models.functional",
     "keras.src.models.sequential", "keras.callbacks",
 )  # fmt: skip
+
+
+_safe_mode_stack: list[bool] = []
+
+
+class SafeModeScope:
+    """``with SafeModeScope(False):`` lets deserialization inside load Python bytecode (Lambda
+    layers); the default everywhere is safe mode."""
+
+    def __init__(self, safe_mode: bool | None = True):
+        self.safe_mode = safe_mode
+
+    def __enter__(self):
+        _safe_mode_stack.append(True if self.safe_mode is None else bool(self.safe_mode))
+        return self
+
+    def __exit__(self, *exc):
+        _safe_mode_stack.pop()
+
+
+def in_safe_mode() -> bool | None:
+    """The innermost :class:`SafeModeScope`'s setting, or ``None`` outside any scope."""
+    return _safe_mode_stack[-1] if _safe_mode_stack else None
 
 
 def _module_of(obj) -> str:
@@ -114,6 +137,9 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, s
         obj = reg.get_registered_object(name, custom_objects, module_objects)
         if obj is None:
             obj = reg.get_registered_object(inner, custom_objects, module_objects)
+        if obj is None and module_objects is None:
+            obj = reg.builtin(module, inner) if module else None
+            obj = obj or _builtin_anywhere(inner)  # only refkeras's own functions are listed
         if obj is None:
             raise ValueError(
                 f"Unknown function: {inner!r}. Please ensure you are using a "
@@ -137,10 +163,10 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None, s
             "`@keras.saving.register_keras_serializable()` or passed as `custom_objects`. "
             f"Full object config: {config}"
         )
-    if hasattr(cls, "from_config"):
-        with reg.CustomObjectScope(custom_objects or {}):
+    with reg.CustomObjectScope(custom_objects or {}), SafeModeScope(safe_mode):
+        if hasattr(cls, "from_config"):
             return cls.from_config(inner)
-    return cls(**inner)
+        return cls(**inner)
 
 
 def _builtin_anywhere(name):

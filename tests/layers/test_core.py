@@ -185,6 +185,11 @@ def test_dropout_noise_shape_broadcasts_and_gradient_is_the_mask():
     np.testing.assert_array_equal(grad, out)  # d(x * mask / keep)/dx = mask / keep; x is ones
 
 
+def test_dropout_rate_one_gives_zeros():
+    out = Dropout(1.0)(np.ones((2, 3), "float32"), training=True)
+    np.testing.assert_array_equal(out, np.zeros((2, 3)))
+
+
 def test_dropout_symbolic_shape():
     y = Dropout(0.5)(Input((3,)))
     assert y.shape == (None, 3)

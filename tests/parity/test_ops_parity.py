@@ -207,8 +207,11 @@ COMPARE = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal
 
 def _binary_cases():
     cases = []
-    shapes = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1))]
+    shapes = [((3, 4), (3, 4)), ((2, 1, 4), (3, 1))]
     for name in BINARY:
+        if name == "divide":  # an alias of true_divide
+            cases.append(Case(name, name, (N(3, 4), P(4))))
+            continue
         for sa, sb in shapes:
             a, b = (P(*sa), N(*sb)) if name == "power" else (N(*sa), N(*sb))
             if name in ("true_divide", "divide"):
@@ -217,7 +220,8 @@ def _binary_cases():
             cases.append(Case(f"{name}-{sa}-{sb}", name, (a, b), tol=tol))
         cases.append(Case(f"{name}-scalar-right", name, (P(3, 4), 2.0), tol="float"))
         cases.append(Case(f"{name}-scalar-left", name, (1.5, P(3, 4)), tol="float"))
-        cases.append(Case(f"{name}-int-scalar", name, (P(3, 4), 3), tol="float"))
+        if name in ("multiply", "power"):
+            cases.append(Case(f"{name}-int-scalar", name, (P(3, 4), 3), tol="float"))
     ties = (np.array([1.0, 2.0, 3.0, -1.0], np.float32), np.array([1.0, 0.0, 3.0, -1.0], np.float32))
     cases += [
         Case("maximum-ties", "maximum", ties, tol="exact"),
@@ -252,14 +256,17 @@ def _where_clip_cases():
     ]
 
 
-REDUCTIONS = ["sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std"]
+REDUCTIONS = ["sum", "mean", "max", "min", "prod", "var", "std"]
 
 
 def _reduction_cases():
-    cases = []
+    cases = [
+        Case("amax", "amax", (N(2, 3),), {"axis": 0}),  # aliases of max and min
+        Case("amin", "amin", (N(2, 3),), {"axis": -1, "keepdims": True}),
+    ]
     for name in REDUCTIONS:
         arg = P(2, 3, 4) if name == "prod" else N(2, 3, 4)
-        for axis, keepdims in [(None, False), (1, False), (-1, True), ((0, 2), False), ((0, 1), True)]:
+        for axis, keepdims in [(None, False), (-1, True), ((0, 2), False)]:
             cases.append(
                 Case(f"{name}-{axis}-{keepdims}", name, (arg,), {"axis": axis, "keepdims": keepdims})
             )
@@ -507,32 +514,35 @@ def _keras_case(case, arrays):
 
 
 EAGER = {"where-nonzero", "size", "ndim"}  # data-dependent shapes, Python ints
+CHUNK = 32  # cases per compiled function: XLA's compile time grows faster than linearly
 
 
 @functools.cache
-def keras_results() -> dict:
-    """``{case id: (outputs, gradients)}``, or the exception Keras raised for that case."""
+def keras_results(chunk: int) -> dict:
+    """``{case id: (outputs, gradients)}`` (or the exception Keras raised for that case) for the
+    cases ``chunk * CHUNK`` to ``(chunk + 1) * CHUNK`` of ``CASES``."""
+    cases = CASES[chunk * CHUNK : (chunk + 1) * CHUNK]
     errors, arrays = {}, {}
-    for case in CASES:
-        args, kwargs = _make(case)
-        arrays[case.id] = _get(args, kwargs, _slots(args, kwargs, _is_array))
+    for case in cases:
+        if case.id not in EAGER:
+            args, kwargs = _make(case)
+            arrays[case.id] = _get(args, kwargs, _slots(args, kwargs, _is_array))
 
-    def run_all(arrays):
+    def run(arrays):
         results = {}
-        for case in CASES:
-            if case.id in EAGER:
-                continue
-            try:
-                results[case.id] = _keras_case(case, arrays[case.id])
-            except Exception as e:  # reported by that case's test, not by all of them
-                errors[case.id] = e
+        for case in cases:
+            if case.id in arrays:
+                try:
+                    results[case.id] = _keras_case(case, arrays[case.id])
+                except Exception as e:  # reported by that case's test, not by all of them
+                    errors[case.id] = e
         return results
 
-    results = jax.jit(run_all)({k: v for k, v in arrays.items() if k not in EAGER})
-    results = jax.tree_util.tree_map(np.asarray, results)
-    for case in CASES:
+    results = jax.tree_util.tree_map(np.asarray, jax.jit(run)(arrays))
+    for case in cases:
         if case.id in EAGER:
-            results[case.id] = (_flat(getattr(keras.ops, case.op)(*case.args)), None)
+            args, kwargs = _make(case)
+            results[case.id] = (_flat(getattr(keras.ops, case.op)(*args, **kwargs)), None)
     return {**results, **errors}
 
 
@@ -546,7 +556,7 @@ def _dtype_name(x) -> str:
 def test_op_parity(case, request):
     if case.id in KNOWN_DIFFERENCES:
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES[case.id]))
-    result = keras_results()[case.id]
+    result = keras_results(CASES.index(case) // CHUNK)[case.id]
     if isinstance(result, Exception):
         raise result
     theirs_flat, expected_grads = result

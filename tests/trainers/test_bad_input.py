@@ -47,7 +47,7 @@ X = np.zeros((10, 3), "float32")
 Y = np.zeros((10, 2), "float32")
 
 
-# --- data shape and size ----------------------------------------------------------------------------
+# --- data shape and size --------------------------------------------------------------------------
 
 
 def test_x_y_length_mismatch_names_both_sizes():
@@ -136,7 +136,7 @@ def test_wrong_target_shape_for_the_loss():
     assert_unchanged(model, before)
 
 
-# --- compile arguments ------------------------------------------------------------------------------
+# --- compile arguments ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,9 @@ def test_unknown_names_at_compile_list_close_valid_names(kwargs, bad, close):
 
 def test_loss_dict_with_an_unknown_output_name():
     inp = keras.Input((3,))
-    model = keras.Model(inp, [keras.layers.Dense(1, name="a")(inp), keras.layers.Dense(1, name="b")(inp)])
+    model = keras.Model(
+        inp, [keras.layers.Dense(1, name="a")(inp), keras.layers.Dense(1, name="b")(inp)]
+    )
     with pytest.raises(ValueError) as info:
         model.compile(optimizer="sgd", loss={"a": "mse", "c": "mse"})
         model.fit(X, [X[:, :1], X[:, :1]], verbose=0)
@@ -177,14 +179,16 @@ def test_loss_dict_with_an_unknown_output_name():
 
 def test_loss_list_of_the_wrong_length():
     inp = keras.Input((3,))
-    model = keras.Model(inp, [keras.layers.Dense(1, name="a")(inp), keras.layers.Dense(1, name="b")(inp)])
+    model = keras.Model(
+        inp, [keras.layers.Dense(1, name="a")(inp), keras.layers.Dense(1, name="b")(inp)]
+    )
     with pytest.raises(ValueError) as info:
         model.compile(optimizer="sgd", loss=["mse", "mse", "mse"])
         model.fit(X, [X[:, :1], X[:, :1]], verbose=0)
     assert "3" in str(info.value) and "2" in str(info.value)
 
 
-# --- validation_split ---------------------------------------------------------------------------------
+# --- validation_split -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("split", [1.0, 1.5, -0.1])
@@ -202,8 +206,8 @@ def test_validation_split_too_small_to_leave_a_validation_sample():
     model = trained_model()
     before = snapshot(model)
     with pytest.raises(ValueError) as info:
-        model.fit(X[:3], Y[:3], validation_split=0.1, verbose=0)
-    assert "validation_split" in str(info.value) and "3" in str(info.value)
+        model.fit(X[:1], Y[:1], validation_split=0.5, verbose=0)
+    assert "validation_split=0.5" in str(info.value) and "1 sample" in str(info.value)
     assert_unchanged(model, before)
 
 
@@ -240,7 +244,7 @@ def test_validation_split_with_a_pydataset():
     assert_unchanged(model, before)
 
 
-# --- empty and non-numeric data ------------------------------------------------------------------------
+# --- empty and non-numeric data -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
@@ -290,7 +294,7 @@ def test_object_data():
     assert_unchanged(model, before)
 
 
-# --- calling things in the wrong order ----------------------------------------------------------------
+# --- calling things in the wrong order ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("method", ["fit", "evaluate", "train_on_batch", "test_on_batch"])
@@ -334,7 +338,9 @@ def test_set_weights_with_wrong_shapes_changes_nothing():
 
 def test_class_weight_for_a_multi_output_model():
     inp = keras.Input((3,))
-    model = keras.Model(inp, [keras.layers.Dense(2, name="a")(inp), keras.layers.Dense(2, name="b")(inp)])
+    model = keras.Model(
+        inp, [keras.layers.Dense(2, name="a")(inp), keras.layers.Dense(2, name="b")(inp)]
+    )
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     y = np.zeros(10, "int32")
     with pytest.raises(ValueError, match="class_weight"):

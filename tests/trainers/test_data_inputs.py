@@ -39,7 +39,7 @@ def assert_same_weights(a, b, rtol=1e-6):
         np.testing.assert_allclose(wa, wb, rtol=rtol, atol=1e-7)
 
 
-# --- arrays, lists, dicts ---------------------------------------------------------------------------
+# --- arrays, lists, dicts -------------------------------------------------------------------------
 
 
 def test_float64_and_int_arrays_are_accepted():
@@ -127,7 +127,7 @@ def test_integer_inputs_for_embedding_models():
     assert np.isfinite(history.history["loss"][0])
 
 
-# --- generators ----------------------------------------------------------------------------------
+# --- generators -----------------------------------------------------------------------------------
 
 
 def test_generator_gives_the_same_training_as_arrays():
@@ -183,7 +183,7 @@ def test_generator_as_validation_data():
     np.testing.assert_allclose(ha.history["val_loss"], hb.history["val_loss"], rtol=1e-6)
 
 
-# --- PyDataset / Sequence -----------------------------------------------------------------------------
+# --- PyDataset / Sequence -------------------------------------------------------------------------
 
 
 class CountingDataset(keras.utils.PyDataset):
@@ -292,7 +292,7 @@ def test_pydataset_with_steps_per_epoch():
     assert int(model.optimizer.iterations) == 4
 
 
-# --- h5py ------------------------------------------------------------------------------------------
+# --- h5py -----------------------------------------------------------------------------------------
 
 
 @pytest.fixture

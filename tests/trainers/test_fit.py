@@ -14,7 +14,7 @@ import pytest
 
 import refkeras as keras
 
-# --- helpers ------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 
 
 class Recorder(keras.Model):
@@ -135,12 +135,21 @@ def test_validation_split_splits_every_input_and_output():
     xb = rng.normal(size=(8, 3)).astype("float32")
     y1 = rng.normal(size=(8, 1)).astype("float32")
     y2 = rng.normal(size=(8, 1)).astype("float32")
-    history = model.fit(
-        {"a": xa, "b": xb}, [y1, y2], batch_size=8, validation_split=0.5, verbose=0
-    )
+    history = model.fit({"a": xa, "b": xb}, [y1, y2], batch_size=8, validation_split=0.5, verbose=0)
     p1, p2 = model.predict({"a": xa[4:], "b": xb[4:]}, verbose=0)
     expected = np.mean((p1 - y1[4:]) ** 2) + np.mean((p2 - y2[4:]) ** 2)
     np.testing.assert_allclose(history.history["val_loss"][0], expected, rtol=1e-5)
+
+
+def test_validation_data_overrides_validation_split():
+    x, y = indexed_data(8)
+    model = recorder()
+    model.fit(
+        x, y, batch_size=8, validation_split=0.5, validation_data=(x[:2], y[:2]), shuffle=False,
+        verbose=0,
+    )  # fmt: skip
+    assert model.train_batches == [list(range(8))]
+    assert model.test_batches == [[0, 1]]
 
 
 # --- shuffling ------------------------------------------------------------------------------------
@@ -171,9 +180,7 @@ def test_validation_data_is_never_shuffled():
     x, y = indexed_data(12)
     xv, yv = x[::-1].copy(), y[::-1].copy() + 100
     model = recorder()
-    model.fit(
-        x, y, batch_size=4, epochs=2, shuffle=True, validation_data=(xv, yv), verbose=0
-    )
+    model.fit(x, y, batch_size=4, epochs=2, shuffle=True, validation_data=(xv, yv), verbose=0)
     expected = [list(range(111, 107, -1)), list(range(107, 103, -1)), list(range(103, 99, -1))]
     assert model.test_batches == expected * 2
 
@@ -187,7 +194,7 @@ def test_validation_data_with_sample_weights():
     assert history.history["loss"][0] > 0.0
 
 
-# --- sample_weight / class_weight ------------------------------------------------------------------
+# --- sample_weight / class_weight -----------------------------------------------------------------
 
 
 def test_class_weight_matches_the_equivalent_sample_weight():
@@ -254,15 +261,13 @@ def test_sample_weight_and_class_weight_together_raise():
     model = classifier(lr=0.1)
     before = model.get_weights()
     with pytest.raises(ValueError, match="class_weight.*sample_weight"):
-        model.fit(
-            x, y, sample_weight=np.ones(6), class_weight={0: 1.0}, batch_size=6, verbose=0
-        )
+        model.fit(x, y, sample_weight=np.ones(6), class_weight={0: 1.0}, batch_size=6, verbose=0)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
     assert int(model.optimizer.iterations) == 0
 
 
-# --- reported loss ----------------------------------------------------------------------------------
+# --- reported loss --------------------------------------------------------------------------------
 
 
 def test_reported_loss_is_the_epoch_mean_over_batches():
@@ -288,7 +293,7 @@ def test_validation_loss_uses_the_model_at_the_end_of_the_epoch():
     np.testing.assert_allclose(result["accuracy"], np.mean(probs.argmax(-1) == yv))
 
 
-# --- History -------------------------------------------------------------------------------------------
+# --- History --------------------------------------------------------------------------------------
 
 
 def test_history_keys_values_and_epochs():
@@ -313,7 +318,7 @@ def test_history_loss_decreases_when_learning():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-# --- evaluate / predict ----------------------------------------------------------------------------
+# --- evaluate / predict ---------------------------------------------------------------------------
 
 
 def test_evaluate_returns_scalar_list_or_dict():
@@ -324,8 +329,13 @@ def test_evaluate_returns_scalar_list_or_dict():
     model = classifier(metrics=["accuracy", "sparse_categorical_crossentropy"])
     results = model.evaluate(x, y, batch_size=3, verbose=0)
     as_dict = model.evaluate(x, y, batch_size=3, verbose=0, return_dict=True)
-    assert list(as_dict) == ["loss", "accuracy", "sparse_categorical_crossentropy"]
-    assert results == [as_dict["loss"], as_dict["accuracy"], as_dict["sparse_categorical_crossentropy"]]
+    assert set(as_dict) == {"loss", "accuracy", "sparse_categorical_crossentropy"}
+    # The list follows `metrics`: the loss, then the compiled metrics in compile order.
+    assert results == [
+        as_dict["loss"],
+        as_dict["accuracy"],
+        as_dict["sparse_categorical_crossentropy"],
+    ]
     probs = model.predict(x, verbose=0)
     np.testing.assert_allclose(as_dict["loss"], sparse_ce(probs, y).mean(), rtol=1e-5)
     np.testing.assert_allclose(as_dict["sparse_categorical_crossentropy"], as_dict["loss"])
@@ -344,9 +354,7 @@ def test_metrics_names_label_the_evaluate_results():
 
 
 def test_evaluate_does_not_train_and_runs_in_inference_mode():
-    model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dropout(0.9), keras.layers.Dense(1)]
-    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.9), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     x, _ = class_data(8)
     y = np.ones((8, 1), "float32")
@@ -400,7 +408,7 @@ def test_predict_multi_output_returns_arrays_per_output():
     np.testing.assert_allclose(pb, np.asarray(cb), rtol=1e-5, atol=1e-6)
 
 
-# --- *_on_batch ---------------------------------------------------------------------------------------
+# --- *_on_batch -----------------------------------------------------------------------------------
 
 
 def test_train_on_batch_is_one_fit_step():
@@ -447,7 +455,7 @@ def test_train_on_batch_with_class_weight():
     np.testing.assert_allclose(loss, np.sum(cw * sparse_ce(probs, y)) / 6, rtol=1e-5)
 
 
-# --- learning-rate schedules ------------------------------------------------------------------------
+# --- learning-rate schedules ----------------------------------------------------------------------
 
 
 def test_schedule_as_learning_rate():
@@ -478,7 +486,7 @@ def test_staircase_schedule_with_rmsprop_from_the_guide():
     assert int(model.optimizer.iterations) == 4
 
 
-# --- callbacks ----------------------------------------------------------------------------------------
+# --- callbacks ------------------------------------------------------------------------------------
 
 
 class LossHistory(keras.callbacks.Callback):
@@ -533,9 +541,7 @@ def test_callback_hooks_order_and_model_access():
     x, y = class_data(6)
     callback = HookOrder()
     model = classifier(lr=0.1)
-    model.fit(
-        x, y, batch_size=4, epochs=2, validation_split=0.5, callbacks=[callback], verbose=0
-    )
+    model.fit(x, y, batch_size=4, epochs=2, validation_split=0.5, callbacks=[callback], verbose=0)
     assert callback.model is model
     epoch = [
         "batch_begin 0",
@@ -576,7 +582,7 @@ def test_stop_training_from_a_callback():
     assert history.epoch == [0]
 
 
-# --- steps_per_epoch / validation_steps / validation_freq / initial_epoch -----------------------------
+# --- steps_per_epoch / validation_steps / validation_freq / initial_epoch -------------------------
 
 
 def test_steps_per_epoch_with_arrays_keeps_drawing_the_next_batches():
@@ -609,9 +615,7 @@ def test_validation_steps_limits_and_restarts_validation():
     # use "so that you will always be evaluating on the same samples from epoch to epoch".
     x, y = indexed_data(12)
     model = recorder()
-    model.fit(
-        x, y, batch_size=4, epochs=2, validation_data=(x, y), validation_steps=2, verbose=0
-    )
+    model.fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), validation_steps=2, verbose=0)
     assert model.test_batches == [[0, 1, 2, 3], [4, 5, 6, 7]] * 2
 
 
@@ -650,16 +654,14 @@ def test_initial_epoch():
     x, y = class_data(8)
     logs = EpochLogs()
     model = classifier(lr=0.1)
-    history = model.fit(
-        x, y, batch_size=4, epochs=3, initial_epoch=1, callbacks=[logs], verbose=0
-    )
+    history = model.fit(x, y, batch_size=4, epochs=3, initial_epoch=1, callbacks=[logs], verbose=0)
     assert logs.epochs == [1, 2]
     assert history.epoch == [1, 2]
     assert len(history.history["loss"]) == 2
     assert int(model.optimizer.iterations) == 4
 
 
-# --- progress bar -----------------------------------------------------------------------------------
+# --- progress bar ---------------------------------------------------------------------------------
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -680,9 +682,7 @@ def _metrics_of(line):
 
 
 def _progbar_fit(module, verbose, capsys, initial=None):
-    model = module.Sequential(
-        [module.Input((4,)), module.layers.Dense(3, activation="softmax")]
-    )
+    model = module.Sequential([module.Input((4,)), module.layers.Dense(3, activation="softmax")])
     if initial is not None:
         model.set_weights(initial)
     model.compile(
