@@ -5,8 +5,8 @@
 
 __version__ = "0.1.0"
 
-from refkeras import config  # noqa: E402,F401
 from refkeras import backend as _backend  # noqa: E402
+from refkeras import config  # noqa: E402,F401
 
 _backend.load_backend(config.backend())
 

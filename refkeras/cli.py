@@ -40,8 +40,14 @@ def demo(epochs: int = 20, seed: int = 1337, verbose: int = 1) -> float:
     )
     print("Fit model on training data")
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=32, epochs=epochs,
-                        validation_data=(x_val, y_val), verbose=verbose)
+    history = model.fit(
+        x_train,
+        y_train,
+        batch_size=32,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        verbose=verbose,
+    )
     train_time = time.perf_counter() - start
     print(f"history keys: {sorted(history.history)}")
     print("Evaluate on test data")
@@ -70,8 +76,10 @@ def main(argv=None) -> int:
 
         print(f"refkeras {refkeras.__version__}")
         print(f"backend: {refkeras.backend.backend()}")
-        print(f"floatx: {refkeras.config.floatx()}  epsilon: {refkeras.config.epsilon()}  "
-              f"image_data_format: {refkeras.config.image_data_format()}")
+        print(
+            f"floatx: {refkeras.config.floatx()}  epsilon: {refkeras.config.epsilon()}  "
+            f"image_data_format: {refkeras.config.image_data_format()}"
+        )
         return 0
     if args.command == "demo":
         accuracy = demo(epochs=args.epochs, seed=args.seed, verbose=args.verbose)

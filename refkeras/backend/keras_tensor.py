@@ -1,6 +1,6 @@
 """``KerasTensor``: a symbolic tensor (shape with ``None`` for unknown sizes, dtype) flowing through
-the functional API.  ``keras.Input`` returns one; calling a layer or an op on one returns another and
-records a node of the graph that :class:`~refkeras.models.Functional` later runs."""
+the functional API.  ``keras.Input`` returns one; calling a layer or an op on one returns another
+and records a node of the graph that :class:`~refkeras.models.Functional` later runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ class KerasTensor(OperatorMixin):
     ``_keras_history`` is ``(operation, node_index, tensor_index)``: which layer call produced it.
     """
 
-    def __init__(self, shape, dtype: str = "float32", sparse: bool = False, name: str | None = None):
+    def __init__(
+        self, shape, dtype: str = "float32", sparse: bool = False, name: str | None = None
+    ):
         from refkeras.backend.dtypes import standardize_dtype
 
         self.shape = tuple(None if d is None else int(d) for d in shape)

@@ -1,8 +1,8 @@
 """``refkeras.Variable``: named, mutable state (weights, optimizer slots, metric accumulators).
 
 A variable holds a backend array.  Reading it (``variable.value``, or using it in any op) gives a
-Tensor; inside a :class:`~refkeras.GradientTape` a read of a trainable (or watched) variable is a leaf
-of the autodiff graph, so gradients flow to the variable.
+Tensor; inside a :class:`~refkeras.GradientTape` a read of a trainable (or watched) variable is a
+leaf of the autodiff graph, so gradients flow to the variable.
 
 Inside a :class:`StatelessScope` reads return the values given to the scope and assignments are
 collected in the scope instead of changing the variable: this is how a training step runs as a pure

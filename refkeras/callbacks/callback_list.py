@@ -42,9 +42,7 @@ class CallbackList(Callback):
         self.callbacks = tree.flatten(callbacks) if callbacks else []
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(
-                    f"Expected `callbacks` to be Callback instances. Received: {cb!r}"
-                )
+                raise TypeError(f"Expected `callbacks` to be Callback instances. Received: {cb!r}")
         self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
         if self._history is None and add_history:
             self._history = History()

@@ -37,15 +37,21 @@ from refkeras.layers.pooling import (  # noqa: F401
     MaxPooling2D,
     MaxPooling3D,
 )
+from refkeras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape  # noqa: F401
 from refkeras.layers.rnn import GRU, LSTM, RNN, SimpleRNN  # noqa: F401
 from refkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: F401
-from refkeras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape  # noqa: F401
 
 # Keras's short aliases.
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
-    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+)
 GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
-    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+)

@@ -34,11 +34,11 @@ class InputLayer(Layer):
         kwargs.pop("ragged", None)
         super().__init__(name=name or naming.auto_name("input_layer"), **kwargs)
         if shape is not None and batch_shape is not None:
-            raise ValueError(
-                "You cannot pass both `shape` and `batch_shape` at the same time."
-            )
+            raise ValueError("You cannot pass both `shape` and `batch_shape` at the same time.")
         if batch_size is not None and batch_shape is not None:
-            raise ValueError("You cannot pass both `batch_size` and `batch_shape` at the same time.")
+            raise ValueError(
+                "You cannot pass both `batch_size` and `batch_shape` at the same time."
+            )
         if shape is None and batch_shape is None and input_tensor is None:
             raise ValueError("You must pass a `shape` argument.")
         if isinstance(shape, int):

@@ -106,6 +106,4 @@ def assert_input_compatibility(input_spec, inputs, layer_name: str) -> None:
         if spec.shape is not None:
             for spec_dim, dim in zip(spec.shape, shape):
                 if spec_dim is not None and dim is not None and spec_dim != dim:
-                    raise ValueError(
-                        where + f"expected shape={spec.shape}, found shape={shape}"
-                    )
+                    raise ValueError(where + f"expected shape={spec.shape}, found shape={shape}")

@@ -76,8 +76,15 @@ class Layer:
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
-        for attr in ("_layers", "_trainable_variables", "_non_trainable_variables",
-                     "_seed_generators", "_metrics", "_losses", "_inbound_nodes"):
+        for attr in (
+            "_layers",
+            "_trainable_variables",
+            "_non_trainable_variables",
+            "_seed_generators",
+            "_metrics",
+            "_losses",
+            "_inbound_nodes",
+        ):
             object.__setattr__(obj, attr, [])
         object.__setattr__(obj, "_auto_config", _capture_config(cls, args, kwargs))
         return obj
@@ -145,10 +152,12 @@ class Layer:
             if not any(value is g for g in self._seed_generators):
                 self._seed_generators.append(value)
         elif isinstance(value, Variable):
-            if not any(value is v for v in self._trainable_variables + self._non_trainable_variables):
-                (self._trainable_variables if value.trainable else self._non_trainable_variables).append(
-                    value
-                )
+            if not any(
+                value is v for v in self._trainable_variables + self._non_trainable_variables
+            ):
+                (
+                    self._trainable_variables if value.trainable else self._non_trainable_variables
+                ).append(value)
         elif isinstance(value, list | tuple):
             for v in value:
                 if isinstance(v, Layer | Metric):
@@ -268,9 +277,11 @@ class Layer:
     def variables(self) -> list[Variable]:
         """All state: weights, metric variables and random-seed states."""
         out, seen = [], set()
-        for v in self.weights + [v for m in self._all_metrics() for v in m.variables] + [
-            g.state for layer in self._flatten_layers() for g in layer._seed_generators
-        ]:
+        for v in (
+            self.weights
+            + [v for m in self._all_metrics() for v in m.variables]
+            + [g.state for layer in self._flatten_layers() for g in layer._seed_generators]
+        ):
             if id(v) not in seen:
                 out.append(v)
                 seen.add(id(v))
@@ -365,8 +376,9 @@ class Layer:
     def _maybe_build(self, first_arg) -> None:
         if self.built:
             return
-        shapes = tree.map_structure(lambda x: tuple(x.shape) if hasattr(x, "shape") else None,
-                                    first_arg)
+        shapes = tree.map_structure(
+            lambda x: tuple(x.shape) if hasattr(x, "shape") else None, first_arg
+        )
         if isinstance(first_arg, list | tuple) and not isinstance(shapes, list):
             shapes = list(shapes)
         self.build(shapes)
@@ -498,9 +510,7 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """The output shape for inputs of ``input_shape`` (override; the default runs ``call``
         on stand-in values)."""
-        spec = infer_output_spec(
-            self, (tree.map_shape_structure(KerasTensor, input_shape),), {}
-        )
+        spec = infer_output_spec(self, (tree.map_shape_structure(KerasTensor, input_shape),), {})
         return tree.map_structure(lambda t: t.shape, spec)
 
     # --- config ---------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ class Node:
         self.call_kwargs = dict(call_kwargs or {})
         self.outputs = tree.flatten(outputs) if outputs is not None else []
         self.arguments = [
-            x for x in tree.flatten((self.call_args, self.call_kwargs)) if isinstance(x, KerasTensor)
+            x
+            for x in tree.flatten((self.call_args, self.call_kwargs))
+            if isinstance(x, KerasTensor)
         ]
         self.is_input = not self.arguments
         node_index = len(operation._inbound_nodes)

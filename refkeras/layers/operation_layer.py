@@ -31,7 +31,9 @@ def symbolic_call(fn, args, kwargs):
     """Record ``fn(*args, **kwargs)`` on KerasTensors as a node; return the output KerasTensors."""
     layer = OperationLayer(fn)
     outputs = infer_output_spec(fn, args, kwargs)
-    if not tree.flatten(outputs) or not all(isinstance(o, KerasTensor) for o in tree.flatten(outputs)):
+    if not tree.flatten(outputs) or not all(
+        isinstance(o, KerasTensor) for o in tree.flatten(outputs)
+    ):
         return outputs
     Node(layer, args, kwargs, outputs)
     return outputs

@@ -40,8 +40,17 @@ class RNN(Layer):
         zero_output_for_mask: output zeros (not the carried output) at masked steps.
     """
 
-    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
+    def __init__(
+        self,
+        cell,
+        return_sequences=False,
+        return_state=False,
+        go_backwards=False,
+        stateful=False,
+        unroll=False,
+        zero_output_for_mask=False,
+        **kwargs,
+    ):
         if isinstance(cell, list | tuple):
             raise ValueError("Stacked cells (a list of cells) are not supported; stack RNN layers.")
         if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
@@ -75,8 +84,11 @@ class RNN(Layer):
             self.cell.built = True
         if self.stateful:
             self._state_variables = [
-                Variable(np.zeros((sequences_shape[0], n), dtype=self.compute_dtype),
-                         trainable=False, name="rnn_state")
+                Variable(
+                    np.zeros((sequences_shape[0], n), dtype=self.compute_dtype),
+                    trainable=False,
+                    name="rnn_state",
+                )
                 for n in tree.flatten(self.cell.state_size)
             ]
         self.built = True
@@ -95,8 +107,11 @@ class RNN(Layer):
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         units = tree.flatten(self.cell.output_size)[0]
-        out = ((sequences_shape[0], sequences_shape[1], units) if self.return_sequences
-               else (sequences_shape[0], units))
+        out = (
+            (sequences_shape[0], sequences_shape[1], units)
+            if self.return_sequences
+            else (sequences_shape[0], units)
+        )
         if self.return_state:
             return [out] + [(sequences_shape[0], n) for n in tree.flatten(self.cell.state_size)]
         return out
@@ -118,8 +133,9 @@ class RNN(Layer):
                 initial_state = [v.value for v in self._state_variables]
             else:
                 initial_state = self.cell.get_initial_state(batch_size=batch)
-        initial_state = [ops.convert_to_tensor(s, self.compute_dtype)
-                         for s in tree.flatten(initial_state)]
+        initial_state = [
+            ops.convert_to_tensor(s, self.compute_dtype) for s in tree.flatten(initial_state)
+        ]
         if mask is not None:
             mask = ops.convert_to_tensor(mask, "bool")
         self._reset_dropout_masks()
@@ -188,21 +204,43 @@ class RNN(Layer):
         if isinstance(cell, LSTMCell):
             bias = cell.bias if cell.bias is not None else ops.zeros((4 * units,), x.dtype)
             kw["recurrent_activation"] = _activation_name(cell.recurrent_activation)
-            h_seq, c_seq = call("lstm", ops.convert_to_tensor(x), states[0], states[1],
-                                cell.kernel.value, cell.recurrent_kernel.value,
-                                ops.convert_to_tensor(bias), _mask_array(mask), **kw)
+            h_seq, c_seq = call(
+                "lstm",
+                ops.convert_to_tensor(x),
+                states[0],
+                states[1],
+                cell.kernel.value,
+                cell.recurrent_kernel.value,
+                ops.convert_to_tensor(bias),
+                _mask_array(mask),
+                **kw,
+            )
             return h_seq, [h_seq[:, -1], c_seq[:, -1]]
         if isinstance(cell, GRUCell):
             bias = cell.bias if cell.bias is not None else ops.zeros((2, 3 * units), x.dtype)
             kw["recurrent_activation"] = _activation_name(cell.recurrent_activation)
-            h_seq = call("gru", ops.convert_to_tensor(x), states[0], cell.kernel.value,
-                         cell.recurrent_kernel.value, ops.convert_to_tensor(bias),
-                         _mask_array(mask), **kw)
+            h_seq = call(
+                "gru",
+                ops.convert_to_tensor(x),
+                states[0],
+                cell.kernel.value,
+                cell.recurrent_kernel.value,
+                ops.convert_to_tensor(bias),
+                _mask_array(mask),
+                **kw,
+            )
             return h_seq, [h_seq[:, -1]]
         bias = cell.bias if cell.bias is not None else ops.zeros((units,), x.dtype)
-        h_seq = call("simple_rnn", ops.convert_to_tensor(x), states[0], cell.kernel.value,
-                     cell.recurrent_kernel.value, ops.convert_to_tensor(bias),
-                     _mask_array(mask), **kw)
+        h_seq = call(
+            "simple_rnn",
+            ops.convert_to_tensor(x),
+            states[0],
+            cell.kernel.value,
+            cell.recurrent_kernel.value,
+            ops.convert_to_tensor(bias),
+            _mask_array(mask),
+            **kw,
+        )
         return h_seq, [h_seq[:, -1]]
 
     # --- config ---------------------------------------------------------------------------------
@@ -241,19 +279,38 @@ class _BuiltinRNN(RNN):
     """An RNN whose constructor takes the cell's arguments (Keras's LSTM/GRU/SimpleRNN)."""
 
     cell_class: type = None
-    _rnn_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
-                 "zero_output_for_mask")
-    _layer_args = ("name", "trainable", "dtype", "activity_regularizer", "input_shape",
-                   "input_dim", "batch_input_shape", "batch_size", "weights")
+    _rnn_args = (
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "zero_output_for_mask",
+    )
+    _layer_args = (
+        "name",
+        "trainable",
+        "dtype",
+        "activity_regularizer",
+        "input_shape",
+        "input_dim",
+        "batch_input_shape",
+        "batch_size",
+        "weights",
+    )
 
     def __init__(self, units, **kwargs):
         rnn_kwargs = {k: kwargs.pop(k) for k in self._rnn_args if k in kwargs}
         layer_kwargs = {k: kwargs.pop(k) for k in self._layer_args if k in kwargs}
         kwargs.pop("use_cudnn", None)
         kwargs.pop("implementation", None)
-        cell = self.cell_class(units, dtype=layer_kwargs.get("dtype"),
-                               trainable=layer_kwargs.get("trainable", True),
-                               name=naming.to_snake_case(self.cell_class.__name__), **kwargs)
+        cell = self.cell_class(
+            units,
+            dtype=layer_kwargs.get("dtype"),
+            trainable=layer_kwargs.get("trainable", True),
+            name=naming.to_snake_case(self.cell_class.__name__),
+            **kwargs,
+        )
         super().__init__(cell, **rnn_kwargs, **layer_kwargs)
         self.input_spec = InputSpec(ndim=3)
 

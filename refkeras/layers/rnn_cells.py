@@ -18,15 +18,16 @@ class DropoutRNNCell:
 
     def get_dropout_mask(self, step_input):
         if self._dropout_mask is None and self.dropout > 0:
-            self._dropout_mask = dropout(ops.ones_like(step_input), self.dropout,
-                                         seed=self.seed_generator)
+            self._dropout_mask = dropout(
+                ops.ones_like(step_input), self.dropout, seed=self.seed_generator
+            )
         return self._dropout_mask
 
     def get_recurrent_dropout_mask(self, step_state):
         if self._recurrent_dropout_mask is None and self.recurrent_dropout > 0:
-            self._recurrent_dropout_mask = dropout(ops.ones_like(step_state),
-                                                   self.recurrent_dropout,
-                                                   seed=self.seed_generator)
+            self._recurrent_dropout_mask = dropout(
+                ops.ones_like(step_state), self.recurrent_dropout, seed=self.seed_generator
+            )
         return self._recurrent_dropout_mask
 
     def reset_dropout_mask(self):
@@ -41,11 +42,25 @@ class _GatedCell(Layer, DropoutRNNCell):
 
     _gates = 1
 
-    def __init__(self, units, activation="tanh", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
-                 bias_constraint=None, dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        seed=None,
+        **kwargs,
+    ):
         if not isinstance(units, int) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for argument `units`, expected a positive integer, "
@@ -76,17 +91,28 @@ class _GatedCell(Layer, DropoutRNNCell):
     def build(self, input_shape):
         n = self._gates * self.units
         self.kernel = self.add_weight(
-            shape=(input_shape[-1], n), name="kernel", initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+            shape=(input_shape[-1], n),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self.recurrent_kernel = self.add_weight(
-            shape=(self.units, n), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint)
+            shape=(self.units, n),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=self._bias_shape(), name="bias", initializer=self._bias_initializer(),
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+                shape=self._bias_shape(),
+                name="bias",
+                initializer=self._bias_initializer(),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         self.built = True
 
     def _bias_shape(self):
@@ -156,8 +182,14 @@ class LSTMCell(_GatedCell):
 
     _gates = 4
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 unit_forget_bias=True, **kwargs):
+    def __init__(
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        unit_forget_bias=True,
+        **kwargs,
+    ):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
@@ -169,11 +201,13 @@ class LSTMCell(_GatedCell):
         base, units = self.bias_initializer, self.units
 
         def bias_initializer(shape, dtype=None):
-            return ops.concatenate([
-                ops.convert_to_tensor(base((units,), dtype=dtype)),
-                ops.ones((units,), dtype=dtype),
-                ops.convert_to_tensor(base((units * 2,), dtype=dtype)),
-            ])
+            return ops.concatenate(
+                [
+                    ops.convert_to_tensor(base((units,), dtype=dtype)),
+                    ops.ones((units,), dtype=dtype),
+                    ops.convert_to_tensor(base((units * 2,), dtype=dtype)),
+                ]
+            )
 
         return bias_initializer
 
@@ -198,8 +232,16 @@ class LSTMCell(_GatedCell):
         config = super().get_config()
         config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
         config["unit_forget_bias"] = self.unit_forget_bias
-        order = ["name", "trainable", "dtype", "units", "activation", "recurrent_activation",
-                 "use_bias", "unit_forget_bias"]
+        order = [
+            "name",
+            "trainable",
+            "dtype",
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+            "unit_forget_bias",
+        ]
         return {**{k: config[k] for k in order}, **config}
 
 
@@ -218,8 +260,9 @@ class GRUCell(_GatedCell):
 
     _gates = 3
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 reset_after=True, **kwargs):
+    def __init__(
+        self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True, **kwargs
+    ):
         super().__init__(units, activation=activation, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after

@@ -236,8 +236,7 @@ class Functional(Model):
                 outputs = node.operation(*args, **kwargs)
                 for kt, value in zip(node.outputs, tree.flatten(outputs)):
                     computed[id(kt)] = value
-        return tree.pack_sequence_as(self._outputs_struct,
-                                     [computed[id(x)] for x in self._outputs])
+        return tree.pack_sequence_as(self._outputs_struct, [computed[id(x)] for x in self._outputs])
 
     def compute_output_spec(self, inputs, training=None, mask=None):
         """Calling a functional model on symbolic inputs runs its graph symbolically."""
@@ -261,10 +260,12 @@ class Functional(Model):
             for node in layer._inbound_nodes:
                 if node.is_input or not self._node_in_graph(node):
                     continue
-                inbound.append({
-                    "args": _serialize_node_args(node.call_args),
-                    "kwargs": _serialize_node_args(node.call_kwargs),
-                })
+                inbound.append(
+                    {
+                        "args": _serialize_node_args(node.call_args),
+                        "kwargs": _serialize_node_args(node.call_kwargs),
+                    }
+                )
             entry["inbound_nodes"] = inbound
             layer_configs.append(entry)
             node_ids[id(layer)] = len(node_ids)

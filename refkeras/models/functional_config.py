@@ -54,8 +54,10 @@ def functional_from_config(cls, config: dict, custom_objects=None):
             progressed = True
         if not progressed:
             names = sorted({p[1] for p in pending})
-            raise ValueError(f"Could not rebuild the functional graph: layers {names} have "
-                             "inputs that no layer produces.")
+            raise ValueError(
+                f"Could not rebuild the functional graph: layers {names} have "
+                "inputs that no layer produces."
+            )
 
     def refs(struct):
         if isinstance(struct, list) and len(struct) == 3 and isinstance(struct[0], str):

@@ -25,8 +25,12 @@ class Model(Trainer, Layer):
     _keras_module = "keras"
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs and "outputs" in kwargs
-                             or (len(args) == 1 and "outputs" in kwargs)):
+        if cls is Model and (
+            len(args) >= 2
+            or "inputs" in kwargs
+            and "outputs" in kwargs
+            or (len(args) == 1 and "outputs" in kwargs)
+        ):
             from refkeras.models.functional import Functional
 
             return Functional.__new__(Functional, *args, **kwargs)
@@ -40,8 +44,11 @@ class Model(Trainer, Layer):
             inputs = kwargs.pop("inputs", args[0] if args else None)
             outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
             Trainer.__init__(self)
-            Layer.__init__(self, name=kwargs.pop("name", None) or naming.auto_name("functional"),
-                           trainable=kwargs.pop("trainable", True))
+            Layer.__init__(
+                self,
+                name=kwargs.pop("name", None) or naming.auto_name("functional"),
+                trainable=kwargs.pop("trainable", True),
+            )
             Functional._init_graph(self, inputs, outputs)
             self._functional_subclass = True
             return
@@ -61,8 +68,7 @@ class Model(Trainer, Layer):
         """The layer named ``name`` (or at position ``index`` of ``layers``)."""
         if index is not None and name is not None:
             raise ValueError(
-                "Provide only a layer name or a layer index. Received: "
-                f"index={index}, name={name}."
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
             )
         if index is not None:
             if len(self.layers) <= index:
@@ -80,13 +86,21 @@ class Model(Trainer, Layer):
             )
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None) -> None:
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ) -> None:
         """Print a table of the layers: name (type), output shape, parameter count; then totals."""
         from refkeras.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+        print_summary(
+            self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable
+        )
 
     # --- serialization --------------------------------------------------------------------------
 

@@ -43,8 +43,11 @@ class Sequential(Model):
                 "Only instances of `keras.Layer` can be added to a Sequential model. "
                 f"Received: {layer} (of type {type(layer)})"
             )
-        if isinstance(layer, InputLayer) and self._layers and isinstance(self._layers[0],
-                                                                           InputLayer):
+        if (
+            isinstance(layer, InputLayer)
+            and self._layers
+            and isinstance(self._layers[0], InputLayer)
+        ):
             raise ValueError(
                 f"Sequential model '{self.name}' has already been configured to use input "
                 f"shape {self._layers[0].batch_shape}. You cannot add a different Input layer "
@@ -97,8 +100,12 @@ class Sequential(Model):
 
     def build(self, input_shape=None, dtype=None) -> None:
         """Create the functional graph for inputs of ``input_shape`` (batch dimension first)."""
-        if not self._layers or isinstance(input_shape, list) and input_shape and \
-                isinstance(input_shape[0], list | tuple):
+        if (
+            not self._layers
+            or isinstance(input_shape, list)
+            and input_shape
+            and isinstance(input_shape[0], list | tuple)
+        ):
             raise ValueError(
                 f"Sequential model {self.name} cannot be built because it has no layers or "
                 "its input shape is not a single shape. Call `model.add(layer)`."
@@ -107,8 +114,11 @@ class Sequential(Model):
             inputs = self._layers[0].output
         else:
             input_shape = tuple(input_shape)
-            inputs = Input(batch_shape=(None, *input_shape[1:]), dtype=dtype,
-                           name=naming.auto_name("input_layer"))
+            inputs = Input(
+                batch_shape=(None, *input_shape[1:]),
+                dtype=dtype,
+                name=naming.auto_name("input_layer"),
+            )
             self._layers.insert(0, inputs._keras_history[0])
         x = inputs
         for layer in self.layers:
@@ -124,7 +134,9 @@ class Sequential(Model):
         if self._functional is None:
             first = tree.flatten(inputs)[0]
             kind = getattr(first, "dtype", None)
-            dtype = str(kind) if kind is not None and str(kind).startswith(("int", "uint")) else None
+            dtype = (
+                str(kind) if kind is not None and str(kind).startswith(("int", "uint")) else None
+            )
             self.build((None, *tuple(first.shape)[1:]), dtype=dtype)
         if self._functional is not None:
             return self._functional.call(inputs, training=training, mask=mask)

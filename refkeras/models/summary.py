@@ -12,8 +12,9 @@ def _count(weights) -> int:
 
 
 def _size(n: int, weights) -> str:
-    nbytes = sum(int(np.prod(w.shape, dtype=np.int64)) * np.dtype(w.dtype).itemsize
-                 for w in weights)
+    nbytes = sum(
+        int(np.prod(w.shape, dtype=np.int64)) * np.dtype(w.dtype).itemsize for w in weights
+    )
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if nbytes >= scale:
             return f"{nbytes / scale:.2f} {unit}"
@@ -49,22 +50,31 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False) 
     head = "┡" + "╇".join("━" * w for w in widths) + "┩"
 
     def row(a, b, c, left="│"):
-        return (f"{left} {a:<{widths[0] - 2}} {left} {b:<{widths[1] - 2}} {left} "
-                f"{c:>{widths[2] - 2}} {left}")
+        return (
+            f"{left} {a:<{widths[0] - 2}} {left} {b:<{widths[1] - 2}} {left} "
+            f"{c:>{widths[2] - 2}} {left}"
+        )
 
-    lines = [f'Model: "{model.name}"  (backend: {backend.backend()})', top,
-             row("Layer (type)", "Output Shape", "Param #", "┃"), head]
+    lines = [
+        f'Model: "{model.name}"  (backend: {backend.backend()})',
+        top,
+        row("Layer (type)", "Output Shape", "Param #", "┃"),
+        head,
+    ]
     for i, layer in enumerate(layers):
         params = _count(layer.weights) if layer.built else 0
-        lines.append(row(f"{layer.name} ({type(layer).__name__})", _output_shape(layer),
-                         f"{params:,}"))
+        lines.append(
+            row(f"{layer.name} ({type(layer).__name__})", _output_shape(layer), f"{params:,}")
+        )
         if i < len(layers) - 1:
             lines.append(mid)
     lines.append(bottom)
-    total, trainable, non_trainable = (model.weights, model.trainable_weights,
-                                       model.non_trainable_weights)
-    for label, ws in (("Total", total), ("Trainable", trainable),
-                      ("Non-trainable", non_trainable)):
+    total, trainable, non_trainable = (
+        model.weights,
+        model.trainable_weights,
+        model.non_trainable_weights,
+    )
+    for label, ws in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
         lines.append(f" {label} params: {_count(ws):,} ({_size(_count(ws), ws)})")
     if getattr(model, "optimizer", None) is not None and model.optimizer.variables:
         ov = model.optimizer.variables

@@ -31,7 +31,8 @@ def rsqrt(x):
 
 @op
 def top_k(x, k, sorted=True):  # noqa: A002
-    """(values, indices) of the ``k`` largest entries along the last axis (first index wins ties)."""
+    """(values, indices) of the ``k`` largest entries along the last axis (first index wins
+    ties)."""
     x = to_tensor(x)
     idx = np.argsort(-np.asarray(x.value), axis=-1, kind="stable")[..., :k].astype(np.int32)
     return knp.take_along_axis(x, idx, axis=-1), Tensor(idx)

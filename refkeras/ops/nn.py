@@ -106,7 +106,8 @@ def celu(x, alpha=1.0):
 
 @op
 def gelu(x, approximate=True):
-    """Approximate: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); exact: 0.5 x (1 + erf(x/√2))."""
+    """Approximate: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); exact: 0.5 x (1 +
+    erf(x/√2))."""
     x = float_operand(x)
     if approximate:
         inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
@@ -296,8 +297,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 
 
 @op
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """Depthwise convolution, channels_last: kernel (*kernel_size, in, depth_multiplier)."""
     _check_data_format(data_format)
     x, k = float_operand(inputs), float_operand(kernel)

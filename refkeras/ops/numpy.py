@@ -355,9 +355,7 @@ def squeeze(x, axis=None):
         axes = [a % x.ndim for a in ([axis] if isinstance(axis, int) else axis)]
         for a in axes:
             if x.shape[a] != 1:
-                raise ValueError(
-                    f"Cannot squeeze axis {a} of shape {x.shape}: its size is not 1."
-                )
+                raise ValueError(f"Cannot squeeze axis {a} of shape {x.shape}: its size is not 1.")
     return reshape(x, [n for i, n in enumerate(x.shape) if i not in axes])
 
 

@@ -68,8 +68,10 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     x = to_tensor(inputs)
     if rate >= 1.0:
         return x * Tensor(np.zeros((), x.dtype))  # everything dropped (no 1 / 0 scale)
-    shape = tuple(x.shape) if noise_shape is None else tuple(
-        x.shape[i] if d is None else d for i, d in enumerate(noise_shape)
+    shape = (
+        tuple(x.shape)
+        if noise_shape is None
+        else tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     )
     key, draw = draw_seed(seed)
     keep = prng.uniform01(key, draw, shape, "float32") < np.float32(1.0 - rate)

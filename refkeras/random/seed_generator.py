@@ -1,9 +1,9 @@
 """Random state: :class:`SeedGenerator` and the global stream behind ``set_random_seed``.
 
 A generator's state is a non-trainable variable ``[seed, counter]``; every draw uses the Philox key
-``(seed, 0)`` and draw number ``counter``, then increments the counter.  So a draw is a pure function
-of the state — a compiled backend threads the state through a training step like any variable, and
-reproduces the NumPy reference's numbers bit for bit.
+``(seed, 0)`` and draw number ``counter``, then increments the counter.  So a draw is a pure
+function of the state: a compiled backend threads the state through a training step like any
+variable, and reproduces the NumPy reference's numbers bit for bit.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def global_seed_generator() -> SeedGenerator:
 
 def draw_seed(seed) -> tuple[tuple[int, int], int]:
     """Resolve the ``seed`` argument of a random op to ``(key, draw)``:
-    an int gives the same numbers every call; a SeedGenerator advances; ``None`` uses the global one.
+    an int gives the same numbers every call; a SeedGenerator advances; ``None`` uses the global
+    one.
     """
     if isinstance(seed, SeedGenerator):
         return seed.next()

@@ -3,8 +3,8 @@
     {"module": "keras.layers", "class_name": "Dense", "config": {...}, "registered_name": None}
 
 Deserialization only instantiates objects found in the registry
-(:mod:`refkeras.saving.object_registration`): built-in refkeras classes, registered custom objects and
-``custom_objects``.  A ``module`` field never causes an import, so a config cannot run code.
+(:mod:`refkeras.saving.object_registration`): built-in refkeras classes, registered custom objects
+and ``custom_objects``.  A ``module`` field never causes an import, so a config cannot run code.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from refkeras.saving import object_registration as reg
 KNOWN_MODULES = (
     "keras.layers", "keras.losses", "keras.metrics", "keras.optimizers",
     "keras.optimizers.schedules", "keras.initializers", "keras.regularizers",
-    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.random", "builtins", "keras.src.models.functional",
+    "keras.constraints", "keras.activations", "keras", "keras.models", "keras.random", "builtins",
+    "keras.src.models.functional",
     "keras.src.models.sequential", "keras.callbacks",
 )  # fmt: skip
 

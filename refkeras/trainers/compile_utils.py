@@ -63,8 +63,9 @@ class CompileLoss:
     """The total loss: ``sum_i loss_weight_i * loss_i(y_true_i, y_pred_i, sample_weight_i)``."""
 
     def __init__(self, loss, loss_weights=None, output_names=None):
-        if loss_weights is not None and not isinstance(loss_weights, list | tuple | dict | float
-                                                           | int):
+        if loss_weights is not None and not isinstance(
+            loss_weights, list | tuple | dict | float | int
+        ):
             raise ValueError(
                 "Expected `loss_weights` argument to be a float (single output case) or a list, "
                 f"tuple, or dict (multiple output case). Received instead: "
@@ -92,12 +93,14 @@ class CompileLoss:
         elif isinstance(self._user_loss_weights, int | float):
             self._weights = [float(self._user_loss_weights)] * len(self._losses)
         else:
-            self._weights = _per_output(self._user_loss_weights, self.output_names,
-                                        "loss_weights", allow_flat_list=False)
+            self._weights = _per_output(
+                self._user_loss_weights, self.output_names, "loss_weights", allow_flat_list=False
+            )
         active = [i for i, fn in enumerate(self._losses) if fn is not None]
         if len(active) > 1:
-            self.metrics = [metrics_module.Mean(name=f"{self.output_names[i]}_loss")
-                            for i in active]
+            self.metrics = [
+                metrics_module.Mean(name=f"{self.output_names[i]}_loss") for i in active
+            ]
         self.built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -108,8 +111,11 @@ class CompileLoss:
             targets, weights = [y_true], [sample_weight]
         else:
             targets = _match_outputs(y_true, self.output_names, "target")
-            weights = (_match_outputs(sample_weight, self.output_names, "sample_weight")
-                       if sample_weight is not None else [None] * len(flat_pred))
+            weights = (
+                _match_outputs(sample_weight, self.output_names, "sample_weight")
+                if sample_weight is not None
+                else [None] * len(flat_pred)
+            )
         if not self.built:
             self.build(self.output_names, targets, flat_pred)
         total, k = None, 0
@@ -168,8 +174,10 @@ class CompileMetrics(Metric):
         flat_pred = tree.flatten(y_pred)
         targets = [y_true] if len(names) == 1 else _match_outputs(y_true, names, "target")
         self._per_output = [[] for _ in names]
-        for spec, weighted, arg in ((self._user_metrics, False, "metrics"),
-                                    (self._user_weighted, True, "weighted_metrics")):
+        for spec, weighted, arg in (
+            (self._user_metrics, False, "metrics"),
+            (self._user_weighted, True, "weighted_metrics"),
+        ):
             if not spec:
                 continue
             per = _per_output(spec, names, arg, allow_flat_list=True)
@@ -199,8 +207,11 @@ class CompileMetrics(Metric):
             targets, weights = [y_true], [sample_weight]
         else:
             targets = _match_outputs(y_true, names, "target")
-            weights = (_match_outputs(sample_weight, names, "sample_weight")
-                       if sample_weight is not None else [None] * len(names))
+            weights = (
+                _match_outputs(sample_weight, names, "sample_weight")
+                if sample_weight is not None
+                else [None] * len(names)
+            )
         for entries, yt, yp, sw in zip(self._per_output, targets, flat_pred, weights):
             for m, weighted, _ in entries:
                 m.update_state(yt, yp, sample_weight=sw if weighted else None)

@@ -22,9 +22,7 @@ def _is_h5(x) -> bool:
 
 
 def is_array(x) -> bool:
-    return isinstance(x, np.ndarray) or _is_h5(x) or hasattr(x, "__array__") and hasattr(
-        x, "shape"
-    )
+    return isinstance(x, np.ndarray) or _is_h5(x) or hasattr(x, "__array__") and hasattr(x, "shape")
 
 
 def _check_numeric(x, name):
@@ -48,8 +46,10 @@ def to_arrays(structure, name):
             _check_numeric(out, name)
         return out
 
-    if isinstance(structure, list) and structure and not all(
-        is_array(v) or isinstance(v, list | dict) for v in structure
+    if (
+        isinstance(structure, list)
+        and structure
+        and not all(is_array(v) or isinstance(v, list | dict) for v in structure)
     ):
         return convert(structure)  # a plain list of numbers
     return tree.map_structure(convert, structure)
@@ -71,15 +71,21 @@ class ArrayAdapter:
     """Batches of arrays, shuffled each epoch with ``refkeras.random.permutation`` when
     ``shuffle`` is true (``"batch"``: shuffle the batch order only, as for HDF5)."""
 
-    def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
-                 class_weight=None):
+    def __init__(
+        self,
+        x,
+        y=None,
+        sample_weight=None,
+        batch_size=None,
+        steps=None,
+        shuffle=False,
+        class_weight=None,
+    ):
         x = to_arrays(x, "x")
         y = to_arrays(y, "y") if y is not None else None
         if sample_weight is not None:
             if class_weight is not None:
-                raise ValueError(
-                    "You cannot `class_weight` and `sample_weight` at the same time."
-                )
+                raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
             sample_weight = to_arrays(sample_weight, "sample_weight")
             if tree.is_nested(y) and not tree.is_nested(sample_weight):
                 sample_weight = tree.map_structure(lambda _: sample_weight, y)
@@ -97,8 +103,9 @@ class ArrayAdapter:
                     sizes.setdefault(name, set()).add(int(a.shape[0]))
         all_sizes = set().union(*sizes.values()) if sizes else set()
         if len(all_sizes) > 1:
-            detail = ", ".join(f"{k} sizes: {', '.join(map(str, sorted(v)))}"
-                               for k, v in sizes.items())
+            detail = ", ".join(
+                f"{k} sizes: {', '.join(map(str, sorted(v)))}" for k, v in sizes.items()
+            )
             raise ValueError(
                 "Data cardinality is ambiguous. Make sure all arrays contain the same number "
                 f"of samples. {detail}"
@@ -107,9 +114,7 @@ class ArrayAdapter:
             raise ValueError("Expected `x` to contain data; received no arrays.")
         self.num_samples = all_sizes.pop()
         if self.num_samples == 0:
-            raise ValueError(
-                "Expected input data to be non-empty: `x` has 0 samples."
-            )
+            raise ValueError("Expected input data to be non-empty: `x` has 0 samples.")
         if not batch_size:
             batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
         self.batch_size = int(batch_size)
@@ -123,11 +128,14 @@ class ArrayAdapter:
             order = np.arange(self.num_samples)
             batch_order = _permutation(self.num_batches, seed)
         else:
-            order = _permutation(self.num_samples, seed) if self.shuffle else np.arange(
-                self.num_samples)
+            order = (
+                _permutation(self.num_samples, seed)
+                if self.shuffle
+                else np.arange(self.num_samples)
+            )
             batch_order = np.arange(self.num_batches)
         for b in batch_order:
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             yield tree.map_structure(lambda a, idx=idx: _take(a, idx), self.data)
 
     def __len__(self) -> int:
@@ -146,7 +154,7 @@ def _take(a, idx):
     if _is_h5(a):
         contiguous = len(idx) and np.all(np.diff(idx) == 1)
         if contiguous:
-            return np.asarray(a[int(idx[0]):int(idx[-1]) + 1])
+            return np.asarray(a[int(idx[0]) : int(idx[-1]) + 1])
         order = np.argsort(idx)
         data = np.asarray(a[np.sort(idx)])  # h5py needs increasing indices
         out = np.empty_like(data)
@@ -234,8 +242,9 @@ def _standardize_batch(batch, class_weight):
     return x, y, to_arrays(sw, "sample_weight") if sw is not None else None
 
 
-def get_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
-                class_weight=None):
+def get_adapter(
+    x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False, class_weight=None
+):
     """The adapter for ``x`` (see the module docstring)."""
     if isinstance(x, PyDataset):
         if y is not None or sample_weight is not None:
@@ -255,8 +264,15 @@ def get_adapter(x, y=None, sample_weight=None, batch_size=None, steps=None, shuf
         return GeneratorAdapter(x, steps=steps, class_weight=class_weight)
     if x is None:
         raise ValueError("Expected `x` to contain data. Received: x=None")
-    return ArrayAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle,
-                        class_weight=class_weight)
+    return ArrayAdapter(
+        x,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        steps=steps,
+        shuffle=shuffle,
+        class_weight=class_weight,
+    )
 
 
 def train_validation_split(arrays, validation_split: float):

@@ -1,4 +1,5 @@
-"""The training loop: ``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods.
+"""The training loop: ``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch``
+methods.
 
 One step of ``fit`` is :meth:`Trainer.train_step`::
 
@@ -8,10 +9,10 @@ One step of ``fit`` is :meth:`Trainer.train_step`::
     self.optimizer.apply(tape.gradient(loss, weights), weights)  # weights frozen at compile()
     loss tracker <- loss (weighted by the batch size); compiled metrics <- (y, y_pred)
 
-The ``loss`` reported by the progress bar and in ``History`` is that tracker's result: the mean of the
-batch losses so far in the epoch, each weighted by its batch size — so it is the mean per-sample loss
-of the epoch, computed while the model changes (the Keras FAQ's "average of the losses for each batch
-of training data, over the current epoch"; with equal batches the two readings agree).
+The ``loss`` reported by the progress bar and in ``History`` is that tracker's result: the mean
+of the batch losses so far in the epoch, each weighted by its batch size, i.e. the mean per-sample
+loss of the epoch, computed while the model changes (the Keras FAQ's "average of the losses for
+each batch of training data, over the current epoch"; with equal batches the two readings agree).
 Validation runs at the end of the epoch with the model as it is then.
 
 Every piece of state a step touches is a :class:`~refkeras.Variable`, so
@@ -198,8 +199,9 @@ class Trainer:
         x, y, sample_weight = data_adapters.unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                     training=True)
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         weights = self._weights_to_train()
         if weights:
@@ -211,8 +213,9 @@ class Trainer:
         """Loss and metrics on one batch, in inference mode."""
         x, y, sample_weight = data_adapters.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
-                                 training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -295,23 +298,40 @@ class Trainer:
                     f"Found incompatible type in the input: {type(x)}"
                 )
             (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
-                (data_adapters.to_arrays(x, "x"),
-                 data_adapters.to_arrays(y, "y") if y is not None else None,
-                 data_adapters.to_arrays(sample_weight, "sample_weight")
-                 if sample_weight is not None else None),
+                (
+                    data_adapters.to_arrays(x, "x"),
+                    data_adapters.to_arrays(y, "y") if y is not None else None,
+                    data_adapters.to_arrays(sample_weight, "sample_weight")
+                    if sample_weight is not None
+                    else None,
+                ),
                 validation_split,
             )
-        adapter = data_adapters.get_adapter(x, y, sample_weight, batch_size=batch_size,
-                                            steps=steps_per_epoch, shuffle=shuffle,
-                                            class_weight=class_weight)
+        adapter = data_adapters.get_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+        )
         val_adapter = None
         if validation_data is not None:
-            val_adapter = self._validation_adapter(validation_data, validation_batch_size or
-                                                   batch_size, validation_steps)
+            val_adapter = self._validation_adapter(
+                validation_data, validation_batch_size or batch_size, validation_steps
+            )
         verbose = 1 if verbose == "auto" else verbose
         steps = steps_per_epoch or (len(adapter) if adapter.num_batches else None)
-        callbacks = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
-                                 model=self, verbose=verbose, epochs=epochs, steps=steps)
+        callbacks = CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
         self.stop_training = False
         self._ensure_built(adapter)
         self._ensure_optimizer_built()
@@ -328,7 +348,7 @@ class Trainer:
                 if step % self.steps_per_execution == 0:
                     callbacks.on_train_batch_begin(step)
                 logs = self.train_step(batch)
-                last = (steps is not None and step + 1 >= steps)
+                last = steps is not None and step + 1 >= steps
                 if (step + 1) % self.steps_per_execution == 0 or last:
                     callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
@@ -349,9 +369,11 @@ class Trainer:
                 break
             if isinstance(adapter, data_adapters.GeneratorAdapter) and adapter.exhausted:
                 if epoch + 1 < epochs:
-                    print("UserWarning: Your input ran out of data; interrupting training. "
-                          "Make sure that your dataset or generator can generate at least "
-                          "`steps_per_epoch * epochs` batches.")
+                    print(
+                        "UserWarning: Your input ran out of data; interrupting training. "
+                        "Make sure that your dataset or generator can generate at least "
+                        "`steps_per_epoch * epochs` batches."
+                    )
                 break
         callbacks.on_train_end(logs=epoch_logs)
         return self.history
@@ -362,8 +384,9 @@ class Trainer:
         ):
             return data_adapters.get_adapter(validation_data, steps=steps)
         vx, vy, vsw = data_adapters.unpack_x_y_sample_weight(validation_data)
-        return data_adapters.get_adapter(vx, vy, vsw, batch_size=batch_size, steps=steps,
-                                         shuffle=False)
+        return data_adapters.get_adapter(
+            vx, vy, vsw, batch_size=batch_size, steps=steps, shuffle=False
+        )
 
     def _shuffle_seed_generator(self):
         from refkeras.random.seed_generator import SeedGenerator
@@ -377,8 +400,9 @@ class Trainer:
         if self.built and all(layer.built for layer in self._flatten_layers()):
             return
         if isinstance(adapter, data_adapters.ArrayAdapter):
-            x = tree.map_structure(lambda a: None if a is None else np.asarray(a[:1]),
-                                   adapter.data[0])
+            x = tree.map_structure(
+                lambda a: None if a is None else np.asarray(a[:1]), adapter.data[0]
+            )
             self(x, training=False)
 
     # --- evaluate / predict ---------------------------------------------------------------------
@@ -398,11 +422,18 @@ class Trainer:
         """Loss and metrics on the data, in inference mode: a scalar (loss only), a list in
         ``metrics_names`` order, or a dict with ``return_dict=True``."""
         self._assert_compiled()
-        adapter = data_adapters.get_adapter(x, y, sample_weight, batch_size=batch_size,
-                                            steps=steps, shuffle=False)
+        adapter = data_adapters.get_adapter(
+            x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False
+        )
         verbose = 1 if verbose == "auto" else verbose
-        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=verbose, epochs=1, steps=steps or adapter.num_batches)
+        callbacks = CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=steps or adapter.num_batches,
+        )
         logs = self._evaluate_adapter(adapter, callbacks, in_fit=False)
         if return_dict:
             return logs
@@ -441,11 +472,16 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs on ``x`` as NumPy arrays, computed batch by batch
         (``batch_size`` defaults to 32)."""
-        adapter = data_adapters.get_adapter(x, batch_size=batch_size, steps=steps,
-                                            shuffle=False)
+        adapter = data_adapters.get_adapter(x, batch_size=batch_size, steps=steps, shuffle=False)
         verbose = 1 if verbose == "auto" else verbose
-        callbacks = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                 verbose=verbose, epochs=1, steps=steps or adapter.num_batches)
+        callbacks = CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=1,
+            steps=steps or adapter.num_batches,
+        )
         callbacks.on_predict_begin()
         outputs = []
         for step, batch in enumerate(adapter.epoch_batches()):
@@ -492,7 +528,6 @@ class Trainer:
             raise ValueError("You must call `compile()` before using the model.")
 
 
-
 def _to_float(v):
     try:
         arr = np.asarray(v)
@@ -511,11 +546,9 @@ def _to_batch(x, y, sample_weight):
         data_adapters.to_arrays(x, "x"),
         data_adapters.to_arrays(y, "y") if y is not None else None,
         data_adapters.to_arrays(sample_weight, "sample_weight")
-        if sample_weight is not None else None,
+        if sample_weight is not None
+        else None,
     )
-
-
-
 
 
 def _should_validate(epoch: int, validation_freq) -> bool:

@@ -21,8 +21,9 @@ class Progbar:
     line when finished.
     """
 
-    def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
-                 unit_name="step"):
+    def __init__(
+        self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None, unit_name="step"
+    ):
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -81,7 +82,7 @@ class Progbar:
                 bar += f"\33[37m{'━' * (self.width - prog_width)}\x1b[0m"
                 special += 9
             else:
-                bar = "%7d/Unknown" % current
+                bar = f"{current:7d}/Unknown"
             message += bar
             if self.target is not None and self.target > 0 and not finalize:
                 info = f" \x1b[1m{_eta(time_per_unit * (self.target - current))}\x1b[0m"
@@ -140,7 +141,7 @@ class Progbar:
 
 def _eta(eta: float) -> str:
     if eta > 3600:
-        return "%d:%02d:%02d" % (eta // 3600, (eta % 3600) // 60, eta % 60)
+        return f"{int(eta // 3600)}:{int((eta % 3600) // 60):02d}:{int(eta % 60):02d}"
     if eta > 60:
-        return "%d:%02d" % (eta // 60, eta % 60)
-    return "%ds" % eta
+        return f"{int(eta // 60)}:{int(eta % 60):02d}"
+    return f"{int(eta)}s"

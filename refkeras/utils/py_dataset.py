@@ -10,8 +10,9 @@ class PyDataset:
     are accepted for compatibility; batches are read in the calling thread.
     """
 
-    def __init__(self, workers: int = 1, use_multiprocessing: bool = False,
-                 max_queue_size: int = 10):
+    def __init__(
+        self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10
+    ):
         self._workers = workers
         self._use_multiprocessing = use_multiprocessing
         self._max_queue_size = max_queue_size

@@ -28,9 +28,11 @@ def pack_sequence_as(structure, flat):
     def build(s):
         if isinstance(s, dict):
             built = {k: build(s[k]) for k in sorted(s)}
-            return type(s)((k, built[k]) for k in s) if type(s) is not dict else {
-                k: built[k] for k in s
-            }
+            return (
+                type(s)((k, built[k]) for k in s)
+                if type(s) is not dict
+                else {k: built[k] for k in s}
+            )
         if isinstance(s, list | tuple):
             items = [build(item) for item in s]
             if hasattr(s, "_fields"):

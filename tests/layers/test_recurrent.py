@@ -9,11 +9,13 @@ from refkeras import layers
 
 def _stateful_model():
     keras.utils.set_random_seed(3)
-    model = keras.Sequential([
-        keras.Input(batch_shape=(2, 3, 4)),
-        layers.LSTM(5, stateful=True),
-        layers.Dense(1),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(batch_shape=(2, 3, 4)),
+            layers.LSTM(5, stateful=True),
+            layers.Dense(1),
+        ]
+    )
     return model
 
 

@@ -83,11 +83,20 @@ def test_gradients_match_keras(name):
 
 def test_masking_from_embedding_matches_keras():
     ids = np.array([[1, 2, 0, 0], [3, 0, 4, 5]])
-    km = keras.Sequential([keras.Input((4,), dtype="int32"), keras.layers.Embedding(6, 3, mask_zero=True),
-                           keras.layers.LSTM(2, return_sequences=True)])
-    rm = refkeras.Sequential([refkeras.Input((4,), dtype="int32"),
-                              refkeras.layers.Embedding(6, 3, mask_zero=True),
-                              refkeras.layers.LSTM(2, return_sequences=True)])
+    km = keras.Sequential(
+        [
+            keras.Input((4,), dtype="int32"),
+            keras.layers.Embedding(6, 3, mask_zero=True),
+            keras.layers.LSTM(2, return_sequences=True),
+        ]
+    )
+    rm = refkeras.Sequential(
+        [
+            refkeras.Input((4,), dtype="int32"),
+            refkeras.layers.Embedding(6, 3, mask_zero=True),
+            refkeras.layers.LSTM(2, return_sequences=True),
+        ]
+    )
     rm.set_weights(km.get_weights())
     np.testing.assert_allclose(np.asarray(rm(ids)), np.asarray(km(ids)), rtol=1e-5, atol=1e-6)
 
