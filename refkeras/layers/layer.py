@@ -245,6 +245,8 @@ class Layer:
         """Setting ``trainable`` applies to every sublayer too (it takes effect in ``fit`` at the
         next ``compile``)."""
         self._trainable = bool(value)
+        for v in self._trainable_variables:
+            v.trainable = self._trainable  # as Keras: the variables' own flags follow the layer
         for layer in self._layers:
             layer.trainable = value
 
@@ -472,8 +474,9 @@ class Layer:
 
     def _attach_mask(self, inputs, outputs, previous_mask) -> None:
         flat_out = [o for o in tree.flatten(outputs) if isinstance(o, Tensor)]
-        if flat_out and all(o._keras_mask is not None for o in flat_out):
-            return  # `call` set the masks itself
+        input_ids = {id(i) for i in tree.flatten(inputs)}
+        if flat_out and all(o._keras_mask is not None and id(o) not in input_ids for o in flat_out):
+            return  # `call` set the masks on new outputs itself
         mask = self.compute_mask(inputs, previous_mask)
         if mask is None:
             return

@@ -43,6 +43,11 @@ def _build_map(inputs, outputs):
         if id(node) in in_progress:
             raise ValueError(f"Tensor {tensor} from operation '{op.name}' is part of a cycle.")
         op_index.setdefault(id(op), (len(op_index), op))
+        if node.is_input and id(tensor) not in input_ids:
+            raise ValueError(
+                f"Graph disconnected: the output depends on the input '{op.name}' "
+                f"({tensor}), which is not in the model's `inputs`."
+            )
         in_progress.add(id(node))
         if not node.is_input and id(tensor) not in input_ids:
             for t in node.arguments:
@@ -169,6 +174,10 @@ class Functional(Model):
 
     @property
     def output_names(self) -> list[str]:
+        """The names of the outputs in flattened order: the keys of a dict of outputs, else the
+        names of the layers producing them."""
+        if isinstance(self._outputs_struct, dict):
+            return sorted(self._outputs_struct)
         return [x._keras_history[0].name for x in self._outputs]
 
     # --- running --------------------------------------------------------------------------------

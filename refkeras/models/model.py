@@ -11,7 +11,6 @@ import json
 from refkeras.layers.layer import Layer
 from refkeras.saving.object_registration import register_builtin
 from refkeras.trainers.trainer import Trainer
-from refkeras.utils import naming
 
 
 @register_builtin("keras", "Model")
@@ -25,38 +24,20 @@ class Model(Trainer, Layer):
     _keras_module = "keras"
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (
-            len(args) >= 2
-            or "inputs" in kwargs
-            and "outputs" in kwargs
-            or (len(args) == 1 and "outputs" in kwargs)
-        ):
+        if _is_functional_call(args, kwargs):
             from refkeras.models.functional import Functional
 
-            return Functional.__new__(Functional, *args, **kwargs)
+            if not issubclass(cls, Functional):
+                # `Model(inputs, outputs)`, or `CustomModel(inputs, outputs)` for a subclass that
+                # only overrides e.g. train_step: build a functional model of that class (as
+                # Keras's inject_functional_model_class does).
+                cls = Functional if cls is Model else _functional_version(cls)
+            return Layer.__new__(cls, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
-        if type(self) is not Model and _is_functional_call(args, kwargs):
-            # A subclass of Model instantiated with inputs/outputs: a functional subclass.
-            from refkeras.models.functional import Functional
-
-            inputs = kwargs.pop("inputs", args[0] if args else None)
-            outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
-            Trainer.__init__(self)
-            Layer.__init__(
-                self,
-                name=kwargs.pop("name", None) or naming.auto_name("functional"),
-                trainable=kwargs.pop("trainable", True),
-            )
-            Functional._init_graph(self, inputs, outputs)
-            self._functional_subclass = True
-            return
         Trainer.__init__(self)
         Layer.__init__(self, *args, **kwargs)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
 
     # --- layers ---------------------------------------------------------------------------------
 
@@ -106,10 +87,6 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict:
         """Subclassed models: the constructor arguments, when they are plain values."""
-        if getattr(self, "_functional_subclass", False):
-            from refkeras.models.functional import Functional
-
-            return Functional.get_config(self)
         return Layer.get_config(self)
 
     def to_json(self, **kwargs) -> str:
@@ -120,7 +97,27 @@ class Model(Trainer, Layer):
 
 
 def _is_functional_call(args, kwargs) -> bool:
-    return len(args) >= 2 or ("inputs" in kwargs and "outputs" in kwargs)
+    return (
+        len(args) >= 2
+        or ("inputs" in kwargs and "outputs" in kwargs)
+        or (len(args) == 1 and "outputs" in kwargs)
+    )
+
+
+_FUNCTIONAL_VERSIONS: dict[type, type] = {}
+
+
+def _functional_version(cls: type) -> type:
+    """``cls`` with :class:`Functional` mixed in below it (its own methods still win)."""
+    from refkeras.models.functional import Functional
+
+    if cls not in _FUNCTIONAL_VERSIONS:
+        _FUNCTIONAL_VERSIONS[cls] = type(
+            cls.__name__,
+            (cls, Functional),
+            {"__module__": cls.__module__, "__qualname__": cls.__qualname__},
+        )
+    return _FUNCTIONAL_VERSIONS[cls]
 
 
 def model_from_json(json_string: str, custom_objects=None):

@@ -69,15 +69,16 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False) 
         if i < len(layers) - 1:
             lines.append(mid)
     lines.append(bottom)
-    total, trainable, non_trainable = (
-        model.weights,
-        model.trainable_weights,
-        model.non_trainable_weights,
-    )
-    for label, ws in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
+    trainable, non_trainable = model.trainable_weights, model.non_trainable_weights
+    optimizer = getattr(model, "optimizer", None)
+    opt_vars = list(optimizer.variables) if optimizer is not None else []
+    total = model.weights + opt_vars  # Keras counts the optimizer's variables in the total
+    lines.append(f" Total params: {_count(total):,} ({_size(_count(total), total)})")
+    for label, ws in (("Trainable", trainable), ("Non-trainable", non_trainable)):
         lines.append(f" {label} params: {_count(ws):,} ({_size(_count(ws), ws)})")
-    if getattr(model, "optimizer", None) is not None and model.optimizer.variables:
-        ov = model.optimizer.variables
-        lines.append(f" Optimizer params: {_count(ov):,} ({_size(_count(ov), ov)})")
+    if opt_vars:
+        lines.append(
+            f" Optimizer params: {_count(opt_vars):,} ({_size(_count(opt_vars), opt_vars)})"
+        )
     for line in lines:
         print_fn(line)

@@ -35,8 +35,10 @@ def sum_vjp(g, out, x, *, axis=None, keepdims=False):
 
 
 def mean(x, *, axis=None, keepdims=False):
-    """y = sum of x over ``axis`` / number of elements reduced"""
-    return np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
+    """y = sum of x over ``axis`` / number of elements reduced, in x's float dtype (integers give
+    float64 here; ``ops.mean`` casts them to floatx first)."""
+    out = np.mean(x, axis=axis, keepdims=keepdims)
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
 def mean_vjp(g, out, x, *, axis=None, keepdims=False):

@@ -103,6 +103,19 @@ class CompileLoss:
             ]
         self.built = True
 
+    def _targets_for_outputs(self, y_true) -> list:
+        """Targets per output.  A list may also hold one target per output *that has a loss*
+        (the guide: "the outputs that received a loss function")."""
+        if isinstance(y_true, list | tuple) and len(y_true) != len(self.output_names):
+            specs = _per_output(self._user_loss, self.output_names, "loss", allow_flat_list=False)
+            with_loss = [i for i, spec in enumerate(specs) if spec is not None]
+            if len(y_true) == len(with_loss):
+                targets = [None] * len(self.output_names)
+                for i, t in zip(with_loss, y_true):
+                    targets[i] = t
+                return targets
+        return _match_outputs(y_true, self.output_names, "target")
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         flat_pred = tree.flatten(y_pred)
         if not self.output_names:
@@ -110,7 +123,7 @@ class CompileLoss:
         if len(self.output_names) == 1:
             targets, weights = [y_true], [sample_weight]
         else:
-            targets = _match_outputs(y_true, self.output_names, "target")
+            targets = self._targets_for_outputs(y_true)
             weights = (
                 _match_outputs(sample_weight, self.output_names, "sample_weight")
                 if sample_weight is not None
@@ -137,25 +150,7 @@ class CompileLoss:
 
 
 def _resolve_metric(identifier, y_true, y_pred):
-    if identifier is None:
-        raise ValueError("Expected metric, received `None`")
-    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
-        t_shape, p_shape = np.shape(y_true), tuple(y_pred.shape)
-        is_binary = p_shape[-1] == 1
-        is_sparse = len(t_shape) < len(p_shape) or (t_shape[-1] == 1 and p_shape[-1] > 1)
-        if is_binary:
-            metric = metrics_module.BinaryAccuracy(name=identifier)
-        elif is_sparse:
-            metric = metrics_module.SparseCategoricalAccuracy(name=identifier)
-        else:
-            metric = metrics_module.CategoricalAccuracy(name=identifier)
-    else:
-        metric = metrics_module.get(identifier)
-        if not isinstance(metric, Metric):
-            metric = metrics_module.MeanMetricWrapper(metric)
-        if isinstance(identifier, str):
-            metric.name = identifier
-    return metric
+    return metrics_module.get_metric(identifier, np.shape(y_true), tuple(y_pred.shape))
 
 
 class CompileMetrics(Metric):

@@ -18,7 +18,28 @@ from refkeras.utils.py_dataset import PyDataset
 
 
 def _is_h5(x) -> bool:
-    return type(x).__module__.startswith("h5py") and hasattr(x, "shape")
+    return isinstance(x, LazyRows) or (
+        type(x).__module__.startswith("h5py") and hasattr(x, "shape")
+    )
+
+
+class LazyRows:
+    """Rows ``start:stop`` of an on-disk array (an h5py dataset), read only when indexed, so that
+    ``validation_split`` does not load the file."""
+
+    def __init__(self, base, start: int, stop: int):
+        self.base, self.start, self.stop = base, start, stop
+        self.shape = (stop - start, *base.shape[1:])
+        self.dtype = base.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(self.shape[0])
+            return self.base[self.start + lo : self.start + hi : step]
+        return self.base[np.asarray(key) + self.start]
 
 
 def is_array(x) -> bool:
@@ -136,10 +157,50 @@ class ArrayAdapter:
             batch_order = np.arange(self.num_batches)
         for b in batch_order:
             idx = order[b * self.batch_size : (b + 1) * self.batch_size]
-            yield tree.map_structure(lambda a, idx=idx: _take(a, idx), self.data)
+            x, y, sw = tree.map_structure(lambda a, idx=idx: _take(a, idx), self.data)
+            yield pack_x_y_sample_weight(x, y, sw)
 
     def __len__(self) -> int:
         return self.num_batches
+
+
+class EpochIterator:
+    """Batches epoch after epoch.  Without ``steps`` an epoch is one pass over the data.  With
+    ``steps`` an epoch is ``steps`` batches drawn from a pass that carries on into the next epoch
+    (a new, reshuffled pass starts when one runs out), as Keras's ``steps_per_epoch`` does.
+    ``restart=True`` (validation, evaluate) starts every epoch from the first batch."""
+
+    def __init__(self, adapter, steps=None, seed=None, restart=False):
+        self.adapter = adapter
+        self.steps = steps
+        self.seed = seed
+        self.restart = restart
+        self._pass = None
+
+    def epoch(self):
+        if self.steps is None:
+            yield from self.adapter.epoch_batches(seed=self.seed)
+            return
+        if self.restart:
+            self._pass = None
+        count = 0
+        while count < self.steps:
+            if self._pass is None:
+                if getattr(self.adapter, "exhausted", False):
+                    return
+                self._pass = iter(self.adapter.epoch_batches(seed=self.seed))
+            try:
+                batch = next(self._pass)
+            except StopIteration:
+                self._pass = None
+                if isinstance(self.adapter, GeneratorAdapter) or count == 0 and self._empty():
+                    return  # a generator cannot restart
+                continue
+            yield batch
+            count += 1
+
+    def _empty(self) -> bool:
+        return not getattr(self.adapter, "num_batches", 0)
 
 
 def _permutation(n, seed):
@@ -161,6 +222,16 @@ def _take(a, idx):
         out[order] = data
         return out
     return np.asarray(a)[idx]
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None) -> tuple:
+    """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``: the batch form ``train_step`` receives
+    (so ``x, y = data`` works when there are no sample weights, as in Keras)."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 def unpack_x_y_sample_weight(data):
@@ -193,15 +264,14 @@ class GeneratorAdapter:
         self.exhausted = False
 
     def epoch_batches(self, seed=None):
-        count = 0
-        while self.steps is None or count < self.steps:
+        """Batches until the generator is exhausted (``EpochIterator`` applies ``steps``)."""
+        while True:
             try:
                 batch = next(self.generator)
             except StopIteration:
                 self.exhausted = True
                 return
             yield _standardize_batch(batch, self.class_weight)
-            count += 1
 
     def __len__(self):
         return self.num_batches
@@ -219,6 +289,7 @@ class PyDatasetAdapter:
         self.num_batches = min(n, steps) if steps and n is not None else (steps or n)
 
     def epoch_batches(self, seed=None):
+        self.dataset.on_epoch_begin()
         n = self.dataset.num_batches
         order = _permutation(n, seed) if self.shuffle and n else range(n or 0)
         for count, i in enumerate(order):
@@ -239,7 +310,7 @@ def _standardize_batch(batch, class_weight):
     y = to_arrays(y, "y") if y is not None else None
     if class_weight is not None and y is not None:
         sw = class_weight_to_sample_weights(y, class_weight)
-    return x, y, to_arrays(sw, "sample_weight") if sw is not None else None
+    return pack_x_y_sample_weight(x, y, to_arrays(sw, "sample_weight") if sw is not None else None)
 
 
 def get_adapter(
@@ -289,7 +360,13 @@ def train_validation_split(arrays, validation_split: float):
         )
 
     def part(a, lo, hi):
-        return None if a is None else a[lo:hi]
+        if a is None:
+            return None
+        if _is_h5(a):
+            if isinstance(a, LazyRows):
+                return LazyRows(a.base, a.start + lo, a.start + hi)
+            return LazyRows(a, lo, hi)
+        return a[lo:hi]
 
     train = tree.map_structure(lambda a: part(a, 0, split_at), arrays)
     val = tree.map_structure(lambda a: part(a, split_at, n), arrays)

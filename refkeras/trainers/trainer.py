@@ -142,7 +142,11 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        return [m.name for m in self.metrics]
+        """The labels of ``evaluate()``'s list, in its order, so that
+        ``dict(zip(model.metrics_names, results))`` works as the training guide shows.  (Keras 3
+        returns ``["loss", "compile_metrics"]`` here, which cannot label the list; the guide
+        wins.)"""
+        return self._ordered_keys(list(self.get_metrics_result()))
 
     def reset_metrics(self) -> None:
         for m in self.metrics:
@@ -197,13 +201,14 @@ class Trainer:
     def train_step(self, data) -> dict:
         """One optimisation step on one batch; returns the logs."""
         x, y, sample_weight = data_adapters.unpack_x_y_sample_weight(data)
+        weights = self._weights_to_train()
         with GradientTape() as tape:
+            tape.watch(weights)  # frozen at compile(), even if `trainable` changed since
             y_pred = self(x, training=True)
             loss = self.compute_loss(
                 x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
             )
         self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
-        weights = self._weights_to_train()
         if weights:
             grads = tape.gradient(loss, weights)
             self.optimizer.apply(grads, weights)
@@ -283,6 +288,7 @@ class Trainer:
         ``class_weight`` maps class indices to loss weights.
         """
         self._assert_compiled()
+        _should_validate(0, validation_freq)  # reject a bad value before anything changes
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 "`validation_split` must be a float in the range [0, 1), i.e. strictly less "
@@ -335,7 +341,9 @@ class Trainer:
         self.stop_training = False
         self._ensure_built(adapter)
         self._ensure_optimizer_built()
-        shuffle_seed = self._shuffle_seed_generator()
+        epochs_of_batches = data_adapters.EpochIterator(
+            adapter, steps=steps_per_epoch, seed=self._shuffle_seed_generator()
+        )
         callbacks.on_train_begin()
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -343,8 +351,7 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             logs = {}
             step = -1
-            batches = adapter.epoch_batches(seed=shuffle_seed)
-            for step, batch in enumerate(batches):
+            for step, batch in enumerate(epochs_of_batches.epoch()):
                 if step % self.steps_per_execution == 0:
                     callbacks.on_train_batch_begin(step)
                 logs = self.train_step(batch)
@@ -382,11 +389,13 @@ class Trainer:
         if isinstance(validation_data, data_adapters.PyDataset) or hasattr(
             validation_data, "__next__"
         ):
-            return data_adapters.get_adapter(validation_data, steps=steps)
-        vx, vy, vsw = data_adapters.unpack_x_y_sample_weight(validation_data)
-        return data_adapters.get_adapter(
-            vx, vy, vsw, batch_size=batch_size, steps=steps, shuffle=False
-        )
+            adapter = data_adapters.get_adapter(validation_data, steps=steps)
+        else:
+            vx, vy, vsw = data_adapters.unpack_x_y_sample_weight(validation_data)
+            adapter = data_adapters.get_adapter(
+                vx, vy, vsw, batch_size=batch_size, steps=steps, shuffle=False
+            )
+        return data_adapters.EpochIterator(adapter, steps=steps, restart=True)
 
     def _shuffle_seed_generator(self):
         from refkeras.random.seed_generator import SeedGenerator
@@ -434,29 +443,36 @@ class Trainer:
             epochs=1,
             steps=steps or adapter.num_batches,
         )
-        logs = self._evaluate_adapter(adapter, callbacks, in_fit=False)
+        logs = self._evaluate_adapter(
+            data_adapters.EpochIterator(adapter, steps=steps, restart=True), callbacks, in_fit=False
+        )
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
 
     def _flatten_metrics_in_order(self, logs: dict):
-        """``logs`` as a list in ``metrics`` order (compiled metrics expanded), then any other key
-        in sorted order; a single value is returned bare."""
+        """``logs`` as a list in ``metrics_names`` order; a single value is returned bare."""
+        results = [logs[k] for k in self._ordered_keys(logs)]
+        return results[0] if len(results) == 1 else results
+
+    def _ordered_keys(self, keys) -> list[str]:
+        """Keras's order for evaluate's list: the metrics in ``metrics`` order (compiled metrics
+        by their own names, so prefixed multi-output names fall to the end), then the other keys
+        sorted."""
         names = []
         for m in self.metrics:
             if isinstance(m, CompileMetrics):
-                names += [display for entries in m._per_output for _, _, display in entries]
+                names += [sub.name for sub in m.metrics]
             else:
                 names.append(m.name)
-        results = [logs[n] for n in names if n in logs]
-        results += [logs[k] for k in sorted(logs) if k not in names]
-        return results[0] if len(results) == 1 else results
+        ordered = [n for n in names if n in keys]
+        return ordered + [k for k in sorted(keys) if k not in ordered]
 
-    def _evaluate_adapter(self, adapter, callbacks, in_fit: bool) -> dict:
+    def _evaluate_adapter(self, batches, callbacks, in_fit: bool) -> dict:
         self.reset_metrics_for_eval()
         callbacks.on_test_begin()
         logs = {}
-        for step, batch in enumerate(adapter.epoch_batches()):
+        for step, batch in enumerate(batches.epoch()):
             callbacks.on_test_batch_begin(step)
             logs = self.test_step(batch)
             callbacks.on_test_batch_end(step, logs)
@@ -542,7 +558,7 @@ def _batch_size(x) -> int:
 
 
 def _to_batch(x, y, sample_weight):
-    return (
+    return data_adapters.pack_x_y_sample_weight(
         data_adapters.to_arrays(x, "x"),
         data_adapters.to_arrays(y, "y") if y is not None else None,
         data_adapters.to_arrays(sample_weight, "sample_weight")

@@ -26,7 +26,9 @@ def check_grad(fn, *arrays, rtol=1e-6, atol=1e-8, eps=1e-6):
 
     def value(arrs):
         out = fn(*_tensors(arrs))
-        return [np.asarray(o, np.float64) for o in (out if isinstance(out, list | tuple) else [out])]
+        return [
+            np.asarray(o, np.float64) for o in (out if isinstance(out, list | tuple) else [out])
+        ]
 
     cts = [rng.normal(size=o.shape) for o in value(arrays)]
     xs = _tensors(arrays)
@@ -108,12 +110,6 @@ def test_composite_gradients_match_finite_differences(fn, arrays):
     check_grad(fn, *arrays)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug in ops.moveaxis: np.moveaxis(np.arange(ndim), source, destination) moves "
-    "axes of the 1-D arange, so single moves are the identity and lists raise AxisError (this "
-    "also breaks ops.softmax with a tuple axis)",
-)
 @pytest.mark.parametrize("source,destination", [(0, -1), ([0, 1], [2, 0]), (-1, 0)])
 def test_moveaxis(source, destination):
     np.testing.assert_array_equal(

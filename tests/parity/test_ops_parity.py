@@ -66,15 +66,17 @@ class Case:
 # anything else is passed unchanged.
 
 
-def make_args(case: Case) -> tuple:
+def make_args(case: Case) -> tuple[list, dict]:
+    """The case's positional and keyword arguments with every spec replaced by an array drawn
+    from one generator seeded by the case id."""
     rng = np.random.default_rng([SEED, zlib.crc32(case.id.encode())])
-    out = []
-    for a in case.args:
-        if not (isinstance(a, tuple) and a and isinstance(a[0], str) and a[0] in _KINDS):
-            out.append(a)
-            continue
-        out.append(_KINDS[a[0]](rng, *a[1:]))
-    return tuple(out)
+
+    def make(a):
+        if isinstance(a, tuple) and a and isinstance(a[0], str) and a[0] in _KINDS:
+            return _KINDS[a[0]](rng, *a[1:])
+        return a
+
+    return [make(a) for a in case.args], {k: make(v) for k, v in case.kwargs.items()}
 
 
 def _away(rng, shape, points, gap=0.05):
@@ -222,7 +224,10 @@ def _binary_cases():
         cases.append(Case(f"{name}-scalar-left", name, (1.5, P(3, 4)), tol="float"))
         if name in ("multiply", "power"):
             cases.append(Case(f"{name}-int-scalar", name, (P(3, 4), 3), tol="float"))
-    ties = (np.array([1.0, 2.0, 3.0, -1.0], np.float32), np.array([1.0, 0.0, 3.0, -1.0], np.float32))
+    ties = (
+        np.array([1.0, 2.0, 3.0, -1.0], np.float32),
+        np.array([1.0, 0.0, 3.0, -1.0], np.float32),
+    )
     cases += [
         Case("maximum-ties", "maximum", ties, tol="exact"),
         Case("minimum-ties", "minimum", ties, tol="exact"),
@@ -232,7 +237,9 @@ def _binary_cases():
         Case("true_divide-int", "true_divide", (I(3, 4, high=5), np.int32(2))),
         Case("power-int", "power", (I(3, 4, high=4), 2)),
         Case("floor_divide", "floor_divide", (N(3, 4), P(4))),
-        Case("floor_divide-int", "floor_divide", (I(3, 4, high=9), np.array([2, 3, 4, 5], "int32"))),
+        Case(
+            "floor_divide-int", "floor_divide", (I(3, 4, high=9), np.array([2, 3, 4, 5], "int32"))
+        ),
         Case("mod", "mod", (N(3, 4), P(4)), tol="float"),
         Case("mod-negative-divisor", "mod", (N(3, 4), -1.5), tol="float"),
         Case("mod-int", "mod", (np.array([-7, -1, 0, 5], "int32"), np.int32(3))),
@@ -241,7 +248,9 @@ def _binary_cases():
     ]
     for name in COMPARE:
         cases.append(Case(name, name, (N(3, 4), np.float32(0.3))))
-        cases.append(Case(f"{name}-ties", name, (np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0]))))
+        cases.append(
+            Case(f"{name}-ties", name, (np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0])))
+        )
     return cases
 
 
@@ -251,7 +260,9 @@ def _where_clip_cases():
         Case("where-scalar", "where", (B(3, 4), N(3, 4), 0.0), tol="exact"),
         Case("where-nonzero", "where", (B(3, 4),), grad=False),
         Case("clip", "clip", (A(3, 4, points=(-0.5, 0.5)), -0.5, 0.5), tol="exact"),
-        Case("clip-at-bounds", "clip", (np.array([-1.0, -0.5, 0.0, 0.5, 1.0], "float32"), -0.5, 0.5)),
+        Case(
+            "clip-at-bounds", "clip", (np.array([-1.0, -0.5, 0.0, 0.5, 1.0], "float32"), -0.5, 0.5)
+        ),
         Case("clip-int", "clip", (np.array([-3, 0, 9], "int32"), 0, 5)),
     ]
 
@@ -268,7 +279,9 @@ def _reduction_cases():
         arg = P(2, 3, 4) if name == "prod" else N(2, 3, 4)
         for axis, keepdims in [(None, False), (-1, True), ((0, 2), False)]:
             cases.append(
-                Case(f"{name}-{axis}-{keepdims}", name, (arg,), {"axis": axis, "keepdims": keepdims})
+                Case(
+                    f"{name}-{axis}-{keepdims}", name, (arg,), {"axis": axis, "keepdims": keepdims}
+                )
             )
     ties = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]], np.float32)
     for name in ("max", "min"):
@@ -276,7 +289,12 @@ def _reduction_cases():
         cases.append(Case(f"{name}-ties-all", name, (ties,), tol="exact"))
     cases += [
         Case("max-initial", "max", (N(3, 4),), {"axis": 0, "initial": 0.5}),
-        Case("prod-zeros", "prod", (np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0]], "float32"),), {"axis": 1}),  # noqa: E501
+        Case(
+            "prod-zeros",
+            "prod",
+            (np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0]], "float32"),),
+            {"axis": 1},
+        ),
         Case("sum-int", "sum", (I(3, 4),), {"axis": 0}),
         Case("sum-bool", "sum", (B(3, 4),)),
         Case("mean-int", "mean", (I(3, 4),), {"axis": 1}),
@@ -294,8 +312,19 @@ def _reduction_cases():
         Case("cumsum-int", "cumsum", (I(3, 4),), {"axis": 0}),
         Case("logsumexp", "logsumexp", (N(3, 4),), {"axis": 1}, tol="transcendental"),
         Case("logsumexp-all", "logsumexp", (N(3, 4),), tol="transcendental"),
-        Case("logsumexp-keepdims", "logsumexp", (N(2, 3, 4),), {"axis": (0, 2), "keepdims": True}, tol="transcendental"),  # noqa: E501
-        Case("logsumexp-large", "logsumexp", (np.array([[1e4, 1e4 - 1.0], [-np.inf, 0.0]], "float32"),), {"axis": 1}),  # noqa: E501
+        Case(
+            "logsumexp-keepdims",
+            "logsumexp",
+            (N(2, 3, 4),),
+            {"axis": (0, 2), "keepdims": True},
+            tol="transcendental",
+        ),
+        Case(
+            "logsumexp-large",
+            "logsumexp",
+            (np.array([[1e4, 1e4 - 1.0], [-np.inf, 0.0]], "float32"),),
+            {"axis": 1},
+        ),
         Case("top_k", "top_k", (N(3, 5), 2), tol="exact"),
         Case("in_top_k", "in_top_k", (I(3, high=5), N(3, 5), 2)),
     ]
@@ -307,12 +336,41 @@ def _linalg_cases():
         Case("matmul", "matmul", (N(3, 4), N(4, 2))),
         Case("matmul-batch", "matmul", (N(2, 3, 4), N(4, 2))),
         Case("matmul-broadcast", "matmul", (N(2, 1, 3, 4), N(5, 4, 2))),
-        Case("matmul-vec", "matmul", (N(4,), N(2, 4, 3))),
-        Case("matmul-vec-vec", "matmul", (N(4,), N(4,))),
+        Case(
+            "matmul-vec",
+            "matmul",
+            (
+                N(
+                    4,
+                ),
+                N(2, 4, 3),
+            ),
+        ),
+        Case(
+            "matmul-vec-vec",
+            "matmul",
+            (
+                N(
+                    4,
+                ),
+                N(
+                    4,
+                ),
+            ),
+        ),
         Case("matmul-int", "matmul", (I(2, 3), I(3, 2))),
         Case("dot", "dot", (N(3, 4), N(4, 2))),
         Case("dot-nd", "dot", (N(2, 3), N(4, 3, 2))),
-        Case("dot-scalar", "dot", (N(3,), np.float32(2.0))),
+        Case(
+            "dot-scalar",
+            "dot",
+            (
+                N(
+                    3,
+                ),
+                np.float32(2.0),
+            ),
+        ),
         Case("tensordot", "tensordot", (N(2, 3, 4), N(3, 4, 2)), {"axes": 2}),
         Case("tensordot-axes", "tensordot", (N(2, 3, 4), N(4, 2, 3)), {"axes": ([1, 2], [2, 0])}),
         Case("einsum", "einsum", ("ij,jk->ik", N(3, 4), N(4, 2))),
@@ -320,7 +378,18 @@ def _linalg_cases():
         Case("einsum-batch", "einsum", ("bij,bjk->bik", N(2, 3, 4), N(2, 4, 2))),
         Case("einsum-implicit", "einsum", ("ij,jk", N(3, 4), N(4, 2))),
         Case("einsum-ellipsis", "einsum", ("...ij,...jk->...ik", N(2, 3, 4), N(2, 4, 2))),
-        Case("outer", "outer", (N(3,), N(4,))),
+        Case(
+            "outer",
+            "outer",
+            (
+                N(
+                    3,
+                ),
+                N(
+                    4,
+                ),
+            ),
+        ),
     ]
 
 
@@ -338,8 +407,20 @@ def _shape_cases():
         Case("moveaxis-lists", "moveaxis", (N(2, 3, 4), [0, 1], [2, 0]), tol="exact"),
         Case("swapaxes", "swapaxes", (N(2, 3, 4), 0, 2), tol="exact"),
         Case("broadcast_to", "broadcast_to", (N(3, 1), (2, 3, 4)), tol="exact"),
-        Case("concatenate", "concatenate", ([np.ones((2, 3), "float32"), np.zeros((1, 3), "float32")],), {"axis": 0}, grad=False),  # noqa: E501
-        Case("stack", "stack", ([np.ones(3, "float32"), np.arange(3, dtype="float32")],), {"axis": 1}, grad=False),  # noqa: E501
+        Case(
+            "concatenate",
+            "concatenate",
+            ([np.ones((2, 3), "float32"), np.zeros((1, 3), "float32")],),
+            {"axis": 0},
+            grad=False,
+        ),
+        Case(
+            "stack",
+            "stack",
+            ([np.ones(3, "float32"), np.arange(3, dtype="float32")],),
+            {"axis": 1},
+            grad=False,
+        ),
         Case("split", "split", (N(3, 6), 3), {"axis": 1}, tol="exact"),
         Case("split-indices", "split", (N(5, 2), [1, 3]), tol="exact"),
         Case("get_item", "get_item", (N(3, 4), (slice(None), 1)), tol="exact"),
@@ -347,8 +428,16 @@ def _shape_cases():
         Case("take", "take", (N(3, 4), np.array([[0, 2], [2, 2]])), {"axis": 1}, tol="exact"),
         Case("take-flat", "take", (N(3, 4), np.array([0, 11, 11])), tol="exact"),
         Case("take-negative", "take", (N(3, 4), np.array([-1, 0, -1])), {"axis": 0}, tol="exact"),
-        Case("take_along_axis", "take_along_axis", (N(3, 4), np.array([[0, 0], [3, 1], [2, 2]])), {"axis": 1}, tol="exact"),  # noqa: E501
-        Case("take_along_axis-flat", "take_along_axis", (N(3, 4), np.array([1, 1, 7])), tol="exact"),  # noqa: E501
+        Case(
+            "take_along_axis",
+            "take_along_axis",
+            (N(3, 4), np.array([[0, 0], [3, 1], [2, 2]])),
+            {"axis": 1},
+            tol="exact",
+        ),
+        Case(
+            "take_along_axis-flat", "take_along_axis", (N(3, 4), np.array([1, 1, 7])), tol="exact"
+        ),
         Case("pad", "pad", (N(2, 3), ((1, 0), (2, 1))), tol="exact"),
         Case("pad-value", "pad", (N(2, 3), 1), {"constant_values": 2.0}, tol="exact"),
         Case("tile", "tile", (N(2, 3), (2, 1, 2)), tol="exact"),
@@ -386,30 +475,75 @@ def _nn_cases():
         Case("softmax", "softmax", (N(3, 4),)),
         Case("softmax-axis0", "softmax", (N(3, 4),), {"axis": 0}),
         Case("softmax-tuple-axis", "softmax", (N(2, 3, 4),), {"axis": (0, 1)}),
-        Case("softmax-large", "softmax", (np.array([[1e4, -1e4, 0.0], [80.0, 81.0, 79.0]], "float32"),)),  # noqa: E501
+        Case(
+            "softmax-large",
+            "softmax",
+            (np.array([[1e4, -1e4, 0.0], [80.0, 81.0, 79.0]], "float32"),),
+        ),
         Case("log_softmax", "log_softmax", (N(3, 4),), tol="transcendental"),
         Case("log_softmax-axis0", "log_softmax", (N(3, 4),), {"axis": 0}, tol="transcendental"),
         Case("one_hot", "one_hot", (np.array([0, 2, -1, 5]), 3)),
         Case("one_hot-axis", "one_hot", (np.array([[1, 0]]), 2), {"axis": 0}),
         Case("bce", "binary_crossentropy", (probs, probs), tol="transcendental"),
-        Case("bce-logits", "binary_crossentropy", (onehot, logits), {"from_logits": True}, tol="transcendental"),  # noqa: E501
-        Case("bce-saturated", "binary_crossentropy", (np.array([[0.0, 1.0, 1.0]], "float32"), np.array([[0.0, 1.0, 0.0]], "float32")), tol="transcendental"),  # noqa: E501
+        Case(
+            "bce-logits",
+            "binary_crossentropy",
+            (onehot, logits),
+            {"from_logits": True},
+            tol="transcendental",
+        ),
+        Case(
+            "bce-saturated",
+            "binary_crossentropy",
+            (np.array([[0.0, 1.0, 1.0]], "float32"), np.array([[0.0, 1.0, 0.0]], "float32")),
+            tol="transcendental",
+        ),
         Case("cce", "categorical_crossentropy", (onehot, probs), tol="transcendental"),
-        Case("cce-logits", "categorical_crossentropy", (probs, logits), {"from_logits": True}, tol="transcendental"),  # noqa: E501
-        Case("cce-axis0", "categorical_crossentropy", (onehot, probs), {"axis": 0}, tol="transcendental"),  # noqa: E501
+        Case(
+            "cce-logits",
+            "categorical_crossentropy",
+            (probs, logits),
+            {"from_logits": True},
+            tol="transcendental",
+        ),
+        Case(
+            "cce-axis0",
+            "categorical_crossentropy",
+            (onehot, probs),
+            {"axis": 0},
+            tol="transcendental",
+        ),
         Case("scce", "sparse_categorical_crossentropy", (labels, probs), tol="transcendental"),
-        Case("scce-logits", "sparse_categorical_crossentropy", (labels, logits), {"from_logits": True}, tol="transcendental"),  # noqa: E501
+        Case(
+            "scce-logits",
+            "sparse_categorical_crossentropy",
+            (labels, logits),
+            {"from_logits": True},
+            tol="transcendental",
+        ),
         Case("moments", "moments", (N(4, 3, 2), [0, 1])),
         Case("moments-keepdims", "moments", (N(4, 3), [0]), {"keepdims": True}),
-        Case("batch_normalization", "batch_normalization", (N(4, 3), N(3), P(3), -1), {"offset": N(3), "scale": N(3)}),  # noqa: E501
+        Case(
+            "batch_normalization",
+            "batch_normalization",
+            (N(4, 3), N(3), P(3), -1),
+            {"offset": N(3), "scale": N(3)},
+        ),
         Case("batch_normalization-bare", "batch_normalization", (N(2, 3, 2), N(3), P(3), 1)),
         Case("conv", "conv", (N(1, 5, 5, 2), N(3, 3, 2, 3)), {"strides": 2, "padding": "same"}),
         Case("conv1d", "conv", (N(2, 6, 2), N(2, 2, 3)), {"dilation_rate": 2}),
-        Case("depthwise_conv", "depthwise_conv", (N(1, 5, 5, 2), N(3, 3, 2, 2)), {"padding": "same"}),  # noqa: E501
+        Case(
+            "depthwise_conv", "depthwise_conv", (N(1, 5, 5, 2), N(3, 3, 2, 2)), {"padding": "same"}
+        ),
         Case("max_pool", "max_pool", (N(1, 4, 4, 2), (2, 2)), {"strides": (2, 2)}),
         Case("max_pool-same", "max_pool", (N(1, 5, 5, 1), 2), {"strides": 2, "padding": "same"}),
         Case("average_pool", "average_pool", (N(1, 4, 4, 2), 2), {"strides": 1}),
-        Case("average_pool-same", "average_pool", (N(1, 5, 5, 1), 3), {"strides": 2, "padding": "same"}),  # noqa: E501
+        Case(
+            "average_pool-same",
+            "average_pool",
+            (N(1, 5, 5, 1), 3),
+            {"strides": 2, "padding": "same"},
+        ),
     ]
 
 
@@ -435,9 +569,9 @@ KNOWN_DIFFERENCES = {
 
 
 # --- running a case ----------------------------------------------------------------------------
-# Keras's side of every case runs in ONE jitted function (`keras_results`): compiling the few
-# hundred tiny computations once is an order of magnitude faster than JAX's op-by-op dispatch,
-# which compiles every primitive for every new shape.  Array arguments are arguments of the jitted
+# Keras's side runs CHUNK cases at a time in one jitted function (`keras_results`): compiling a
+# few dozen tiny computations at once is several times faster than JAX's op-by-op dispatch, which
+# compiles every primitive for every new shape.  Array arguments are arguments of the jitted
 # function (never constants that XLA would fold), so the numbers are those of ordinary calls.
 
 
@@ -451,13 +585,6 @@ def _is_array(a) -> bool:
 
 def _is_float_array(a) -> bool:
     return _is_array(a) and np.issubdtype(a.dtype, np.floating)
-
-
-def _make(case):
-    """The case's positional and keyword arguments, specs replaced by arrays."""
-    args = make_args(case)
-    kwargs = {k: make_args(dataclasses.replace(case, args=(v,)))[0] for k, v in case.kwargs.items()}
-    return list(args), kwargs
 
 
 def _slots(args, kwargs, test):
@@ -492,14 +619,15 @@ def _float_outputs(outs) -> list[int]:
 
 def _keras_case(case, arrays):
     """Keras outputs and (for float outputs) the VJP of the random cotangents, traced."""
-    args, kwargs = _make(case)
+    args, kwargs = make_args(case)
     array_slots = _slots(args, kwargs, _is_array)
     args, kwargs = _put(args, kwargs, array_slots, arrays)
     diff_slots = [s for s, a in zip(array_slots, arrays) if jnp.issubdtype(a.dtype, jnp.floating)]
     op = getattr(keras.ops, case.op)
 
     def f(*diff):
-        return _flat(op(*_put(args, kwargs, diff_slots, diff)[0], **_put(args, kwargs, diff_slots, diff)[1]))
+        a, kw = _put(args, kwargs, diff_slots, diff)
+        return _flat(op(*a, **kw))
 
     outs = f(*_get(args, kwargs, diff_slots))
     float_outs = _float_outputs(outs)
@@ -525,7 +653,7 @@ def keras_results(chunk: int) -> dict:
     errors, arrays = {}, {}
     for case in cases:
         if case.id not in EAGER:
-            args, kwargs = _make(case)
+            args, kwargs = make_args(case)
             arrays[case.id] = _get(args, kwargs, _slots(args, kwargs, _is_array))
 
     def run(arrays):
@@ -541,7 +669,7 @@ def keras_results(chunk: int) -> dict:
     results = jax.tree_util.tree_map(np.asarray, jax.jit(run)(arrays))
     for case in cases:
         if case.id in EAGER:
-            args, kwargs = _make(case)
+            args, kwargs = make_args(case)
             results[case.id] = (_flat(getattr(keras.ops, case.op)(*args, **kwargs)), None)
     return {**results, **errors}
 
@@ -561,7 +689,7 @@ def test_op_parity(case, request):
         raise result
     theirs_flat, expected_grads = result
     tol = TOLERANCES[case.tol]
-    args, kwargs = _make(case)
+    args, kwargs = make_args(case)
     ours_flat = _flat(getattr(ops, case.op)(*args, **kwargs))
     assert len(ours_flat) == len(theirs_flat)
     rtol, atol = tol["value"]

@@ -2,8 +2,8 @@
 
 ``numeric_vjp(f, arrays, g)`` estimates ``<g, df/da>`` for every float array ``a`` by central
 differences in float64; ``check_vjp(name, arrays, params)`` compares the VJP registered for
-primitive ``name`` in :func:`refkeras.primitives.interface.reference_table` against it, with a random
-cotangent ``g``.
+primitive ``name`` in :func:`refkeras.primitives.interface.reference_table` against it, with a
+random cotangent ``g``.
 """
 
 from __future__ import annotations

@@ -73,4 +73,6 @@ def test_matches_jax(name):
         g = rng.normal(size=x.shape).astype(np.float32)
         expected, pullback = jax.vjp(lambda a, axis=axis: getattr(jax.nn, name)(a, axis=axis), x)
         np.testing.assert_allclose(out, np.asarray(expected), rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(vjp(g, out, x, axis=axis)[0], pullback(g)[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            vjp(g, out, x, axis=axis)[0], pullback(g)[0], rtol=1e-5, atol=1e-6
+        )

@@ -54,6 +54,8 @@ def test_forward_values():
     assert R.argmax(np.array([1.0, 3.0, 3.0])) == 1  # the first maximum
     assert R.argmin(np.array([2.0, 1.0, 1.0])) == 1
     assert R.argmax(x, axis=1).dtype == np.int32
+    assert R.mean(np.array([1, 2], np.int32)) == 1.5  # not truncated to the integer dtype
+    assert R.mean(np.ones(3, np.float16)).dtype == np.float16
 
 
 @pytest.mark.parametrize(

@@ -72,10 +72,7 @@ CASES = (
         pytest.param("concatenate", [X], {"axis": 1}, id="concat-1-operand"),
     ]
     + [pytest.param("getitem", [X], {"key": k}, id=f"getitem-{n}") for n, k in GETITEM_KEYS.items()]
-    + [
-        pytest.param("take", [x, i], {"axis": a}, id=f"take-{i.tolist()}-{a}")
-        for x, i, a in TAKE
-    ]
+    + [pytest.param("take", [x, i], {"axis": a}, id=f"take-{i.tolist()}-{a}") for x, i, a in TAKE]
     + [
         pytest.param("take_along_axis", [x, i], {"axis": a}, id=f"take_along-{k}")
         for k, (x, i, a) in enumerate(TAKE_ALONG)

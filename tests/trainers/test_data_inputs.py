@@ -157,8 +157,9 @@ def test_generator_for_evaluate_and_predict():
         for i in range(0, N, 5):
             yield (x[i : i + 5],)
 
+    # Batches of 5 vs 32 sum the float32 losses in a different order: agree to float32 rounding.
     np.testing.assert_allclose(
-        model.evaluate(xy(), verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-6
+        model.evaluate(xy(), verbose=0), model.evaluate(x, y, verbose=0), rtol=1e-5
     )
     np.testing.assert_allclose(
         model.predict(x_only(), verbose=0), model.predict(x, verbose=0), rtol=1e-6
