@@ -23,7 +23,7 @@ import numpy as np
 
 from refkeras.utils import tree
 
-_state = {"tapes": 0, "paused": 0}
+_state = {"tapes": 0, "paused": 0, "auto_watch": 0}  # auto_watch: tapes watching accessed vars
 
 
 def recording() -> bool:
@@ -161,11 +161,13 @@ class GradientTape:
 
     def __enter__(self) -> GradientTape:
         _state["tapes"] += 1
+        _state["auto_watch"] += int(self.watch_accessed_variables)
         self._active = True
         return self
 
     def __exit__(self, *exc) -> None:
         _state["tapes"] -= 1
+        _state["auto_watch"] -= int(self.watch_accessed_variables)
         self._active = False
         for v in self._watched_vars:
             v._watch_count -= 1

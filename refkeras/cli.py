@@ -7,7 +7,7 @@ import sys
 import time
 
 
-def demo(epochs: int = 20, seed: int = 1337, verbose: int = 1) -> float:
+def demo(epochs: int = 30, seed: int = 1337, verbose: int = 1) -> float:
     """The training & evaluation guide's first example, on the UCI handwritten digits shipped with
     refkeras: a functional MLP (Dense 64 relu, Dense 64 relu, Dense 10 softmax), RMSprop, sparse
     categorical crossentropy and accuracy; validation on held-out data; evaluate; predict.
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     parser.add_argument("--version", action="store_true", help="print version and backend")
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="train the guide's MLP on handwritten digits")
-    p_demo.add_argument("--epochs", type=int, default=20)
+    p_demo.add_argument("--epochs", type=int, default=30)
     p_demo.add_argument("--seed", type=int, default=1337)
     p_demo.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     sub.add_parser("info", help="print version, backend and configuration")

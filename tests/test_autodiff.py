@@ -239,11 +239,6 @@ def test_non_trainable_variable_watched_explicitly():
     assert tape.gradient(y, v) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: GradientTape ignores watch_accessed_variables=False (Variable.value only "
-    "checks `trainable`), so trainable variables are watched anyway",
-)
 def test_watch_accessed_variables_false():
     v, w = _var(2.0), _var(3.0)
     with GradientTape(watch_accessed_variables=False) as tape:

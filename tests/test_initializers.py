@@ -311,8 +311,8 @@ def test_config_and_serialization_equal_keras(name, kwargs):
 
 
 def test_seed_generator_config_equals_keras():
-    ours = initializers.RandomNormal(seed=refkeras.random.SeedGenerator(3))
-    theirs = KI.RandomNormal(seed=keras.random.SeedGenerator(3))
+    ours = initializers.RandomNormal(seed=refkeras.random.SeedGenerator(3, name="g"))
+    theirs = KI.RandomNormal(seed=keras.random.SeedGenerator(3, name="g"))
     assert ours.get_config() == theirs.get_config()
     clone = initializers.RandomNormal.from_config(ours.get_config())
     np.testing.assert_array_equal(_np(clone((3, 3))), _np(ours((3, 3))))

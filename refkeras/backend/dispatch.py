@@ -30,8 +30,9 @@ def call(name: str, *args, **params):
     state = autodiff._state
     if state["tapes"] and not state["paused"]:
         parents = tuple([a if type(a) is Tensor and a.node is not None else None for a in args])
-        if any(p is not None for p in parents):
-            outs = out if isinstance(out, tuple) else (out,)
+        outs = out if isinstance(out, tuple) else (out,)
+        # Only outputs that can carry a gradient (floats) need a node.
+        if any(p is not None for p in parents) and any(o.dtype.kind in "fcV" for o in outs):
             node = autodiff.Node(name, vjp, parents, arrays, params, outs)
     if isinstance(out, tuple):
         return tuple(Tensor(o, node, i) for i, o in enumerate(out))

@@ -3,7 +3,48 @@ so that every one of them is differentiable (``y_true - y_pred``, ``0.5 - y``, `
 
 from __future__ import annotations
 
+import numpy as np
+
+from refkeras import autodiff
+from refkeras.utils import tree
+
 _ops = None  # refkeras.ops, bound on import of refkeras.ops (avoids an import cycle)
+
+# NumPy ufuncs that `np.exp(tensor)` and friends map to differentiable ops (by ops name).
+_UFUNC_OPS = {
+    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "true_divide",
+    "true_divide": "true_divide", "power": "power", "negative": "negative", "exp": "exp",
+    "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "square": "square",
+    "absolute": "absolute", "tanh": "tanh", "sin": "sin", "cos": "cos", "maximum": "maximum",
+    "minimum": "minimum", "sign": "sign", "floor": "floor", "ceil": "ceil", "equal": "equal",
+    "not_equal": "not_equal", "less": "less", "less_equal": "less_equal", "greater": "greater",
+    "greater_equal": "greater_equal", "matmul": "matmul", "logical_and": "logical_and",
+    "logical_or": "logical_or", "logical_not": "logical_not", "isnan": "isnan",
+    "isfinite": "isfinite", "floor_divide": "floor_divide", "remainder": "mod",
+}  # fmt: skip
+
+# Bitwise ufuncs on booleans are the logical ops (``mask_array | tensor``).
+_BOOL_UFUNC_OPS = {
+    "bitwise_and": "logical_and",
+    "bitwise_or": "logical_or",
+    "invert": "logical_not",
+}
+
+
+def _tracked(x) -> bool:
+    """Whether ``x`` takes part in the autodiff graph being recorded."""
+    return getattr(x, "node", None) is not None or type(x).__name__ == "Variable"
+
+
+def _plain(x):
+    return np.asarray(x) if isinstance(x, OperatorMixin) else x
+
+
+def _not_differentiable(name):
+    return TypeError(
+        f"np.{name} is not differentiable in refkeras; use the matching `refkeras.ops` "
+        "function inside a GradientTape."
+    )
 
 
 def _o():
@@ -107,6 +148,29 @@ class OperatorMixin:
         return _o().get_item(self, key)
 
     __hash__ = object.__hash__
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(t)``, ``np_array * t``...: routed to the differentiable ops; anything else
+        computes on plain arrays, or raises inside a tape rather than dropping the gradient."""
+        name = _UFUNC_OPS.get(ufunc.__name__)
+        if name is None and ufunc.__name__ in _BOOL_UFUNC_OPS:
+            if all(np.asarray(i).dtype == np.bool_ for i in inputs):
+                name = _BOOL_UFUNC_OPS[ufunc.__name__]
+        if method == "__call__" and name is not None and not kwargs:
+            return getattr(_ops, name)(*inputs)
+        if autodiff.recording() and any(_tracked(i) for i in inputs):
+            raise _not_differentiable(f"{ufunc.__name__} (method {method!r})")
+        out = getattr(ufunc, method)(*[_plain(i) for i in inputs], **kwargs)
+        return out
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy functions (``np.mean(t)``, ``np.concatenate``...) compute on plain arrays; inside
+        a tape, on a tensor being differentiated, they raise instead of dropping the gradient."""
+        if autodiff.recording() and any(_tracked(a) for a in tree.flatten([args, kwargs])):
+            raise _not_differentiable(func.__name__)
+        args = tree.map_structure(_plain, list(args))
+        kwargs = {k: tree.map_structure(_plain, v) for k, v in kwargs.items()}
+        return func(*args, **kwargs)
 
     @property
     def T(self):

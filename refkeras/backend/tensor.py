@@ -4,22 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from refkeras import autodiff
 from refkeras.backend import operators
 from refkeras.backend.operators import OperatorMixin
-
-# NumPy ufuncs that `np.exp(tensor)` and friends map to differentiable ops (by ops name).
-_UFUNC_OPS = {
-    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "true_divide",
-    "true_divide": "true_divide", "power": "power", "negative": "negative", "exp": "exp",
-    "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "square": "square",
-    "absolute": "absolute", "tanh": "tanh", "sin": "sin", "cos": "cos", "maximum": "maximum",
-    "minimum": "minimum", "sign": "sign", "floor": "floor", "ceil": "ceil", "equal": "equal",
-    "not_equal": "not_equal", "less": "less", "less_equal": "less_equal", "greater": "greater",
-    "greater_equal": "greater_equal", "matmul": "matmul", "logical_and": "logical_and",
-    "logical_or": "logical_or", "logical_not": "logical_not", "isnan": "isnan",
-    "isfinite": "isfinite", "floor_divide": "floor_divide", "remainder": "mod",
-}  # fmt: skip
 
 
 class Tensor(OperatorMixin):
@@ -60,18 +46,6 @@ class Tensor(OperatorMixin):
     def __array__(self, dtype=None, copy=None):
         a = np.asarray(self.value)
         return a if dtype is None else a.astype(dtype)
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        name = _UFUNC_OPS.get(ufunc.__name__)
-        if method != "__call__" or name is None or kwargs:
-            if autodiff.recording() and any(getattr(i, "node", None) for i in inputs):
-                raise TypeError(
-                    f"np.{ufunc.__name__} (method {method!r}) is not differentiable in refkeras; "
-                    "use the matching `refkeras.ops` function inside a GradientTape."
-                )
-            arrays = [np.asarray(i) if isinstance(i, Tensor) else i for i in inputs]
-            return getattr(ufunc, method)(*arrays, **kwargs)
-        return getattr(operators._ops, name)(*inputs)
 
     def __len__(self) -> int:
         if not self.value.shape:

@@ -107,7 +107,12 @@ class Variable(OperatorMixin):
             value = getattr(initializer, "value", initializer)
             if dtype is None:
                 arr = np.asarray(value)
-                dtype = arr.dtype if arr.dtype.kind in "iub" else config.floatx()
+                keep = arr.dtype.kind in "iub" or (
+                    arr.dtype.kind == "f"
+                    and isinstance(value, np.ndarray | np.generic | Tensor)
+                    and arr.dtype != np.float64
+                )
+                dtype = arr.dtype if keep else config.floatx()
             dtype = standardize_dtype(dtype)
         value = _to_array(value, dtype)
         if shape is not None and tuple(value.shape) != tuple(shape):
@@ -131,7 +136,9 @@ class Variable(OperatorMixin):
     def value(self) -> Tensor:
         """The current value as a Tensor (a graph leaf when a tape watches this variable)."""
         array = self._current()
-        if autodiff.recording() and (self.trainable or self._watch_count):
+        state = autodiff._state
+        watched = self._watch_count or (self.trainable and state["auto_watch"])
+        if state["tapes"] and not state["paused"] and watched:
             return Tensor(array, autodiff.leaf(self, array), 0)
         return Tensor(array)
 
@@ -181,6 +188,9 @@ class Variable(OperatorMixin):
             f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
             f"value={np.asarray(self._current())}>"
         )
+
+    def __pos__(self):
+        return self.value  # a snapshot, as keras.Variable: later assigns do not change it
 
     # --- writing --------------------------------------------------------------------------------
 

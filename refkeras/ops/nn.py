@@ -15,14 +15,15 @@ from refkeras.ops.core import call, float_operand, op, to_tensor
 
 @op
 def relu(x):
-    """max(x, 0)"""
-    return call("relu", float_operand(x))
+    """max(x, 0) (integers stay integers, as in Keras)"""
+    return call("relu", to_tensor(x))
 
 
 @op
 def relu6(x):
-    """min(max(x, 0), 6)"""
-    return knp.clip(float_operand(x), 0.0, 6.0)
+    """min(max(x, 0), 6); the gradient is 0 at both kinks, as ``jax.nn.relu6``."""
+    x = float_operand(x)
+    return knp.where(x > 0, knp.where(x < 6, x, 6.0), 0.0)
 
 
 @op
@@ -332,3 +333,10 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     pool_size = _tuple(pool_size, rank, "pool_size")
     strides = pool_size if strides is None else _tuple(strides, rank, "strides")
     return call("average_pool", x, pool_size=pool_size, strides=strides, padding=padding.lower())
+
+
+__all__ = [
+    name
+    for name, value in list(globals().items())
+    if callable(value) and not name.startswith("_") and getattr(value, "__module__", "") == __name__
+]

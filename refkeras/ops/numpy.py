@@ -556,4 +556,13 @@ def array(x, dtype=None):
 
 
 def copy(x):
-    return call("reshape", to_tensor(x), shape=tuple(to_tensor(x).shape))
+    """An independent copy of ``x`` (differentiable)."""
+    x = to_tensor(x)
+    return call("broadcast_to", x, shape=tuple(x.shape))
+
+
+__all__ = [
+    name
+    for name, value in list(globals().items())
+    if callable(value) and not name.startswith("_") and getattr(value, "__module__", "") == __name__
+]

@@ -15,6 +15,7 @@ import numpy as np
 
 from refkeras.backend.variable import Variable
 from refkeras.saving.object_registration import register_builtin
+from refkeras.utils.naming import auto_name
 
 _global = {"seed": None, "counter": 0}
 
@@ -62,7 +63,7 @@ class SeedGenerator:
                 f"Argument `seed` must be an integer. Received: seed={seed} (type {type(seed)})"
             )
         self._initial_seed = int(seed)
-        self.name = name or "seed_generator"
+        self.name = name or auto_name("seed_generator")
         self.state = Variable(
             np.array([int(seed) & 0xFFFFFFFF, 0], dtype=np.uint32),
             dtype="uint32",

@@ -136,18 +136,11 @@ def test_matmul_operator(subject_shape, other_shape, reflected, other_kind, subj
 
 
 UNARY = [("neg", operator.neg), ("pos", operator.pos), ("abs", abs), ("abs-op", operator.abs)]
-POS_OF_VARIABLE = pytest.mark.xfail(
-    strict=True,
-    reason="core bug: `+variable` returns the Variable itself (OperatorMixin.__pos__ returns "
-    "self), not a Tensor snapshot of its value as keras.Variable does",
-)
 
 
 @pytest.mark.parametrize("subject_kind", ["tensor", "variable"])
 @pytest.mark.parametrize("name,fn", UNARY, ids=[u[0] for u in UNARY])
-def test_unary_operator(name, fn, subject_kind, request):
-    if name == "pos" and subject_kind == "variable":
-        request.applymarker(POS_OF_VARIABLE)
+def test_unary_operator(name, fn, subject_kind):
     value = rng.uniform(0.5, 2.0, size=(2, 3)) * np.array([1.0, -1.0, 1.0])
     _check(lambda a, _: fn(a), _subject(subject_kind, value), None)
 
@@ -205,12 +198,6 @@ def test_logical_operators_on_bool_tensors():
     np.testing.assert_array_equal((~a).numpy(), [False, False, True, True])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: np.bitwise_and/or/invert are missing from Tensor's ufunc table, so "
-    "`array | tensor` returns an ndarray, and raises inside a tape when the mask came from a "
-    "comparison of a watched tensor (comparisons record graph nodes)",
-)
 def test_logical_operators_with_an_array_on_the_left():
     x = ops.convert_to_tensor([1.0, -2.0, 3.0])
     b = np.array([True, False, False])
@@ -271,11 +258,6 @@ def test_numpy_ufuncs_on_tensors_are_differentiable(fn):
     _check(lambda a, _: fn(a), _subject("tensor", X), None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: Variable has no __array_ufunc__, so np.exp(variable) converts it with "
-    "__array__ and the gradient is silently dropped",
-)
 def test_numpy_ufunc_on_a_variable_is_differentiable():
     v = Variable(X, dtype="float64")
     with GradientTape() as tape:
@@ -306,11 +288,6 @@ def test_unsupported_ufuncs_raise_inside_a_tape(call):
     np.testing.assert_allclose(np.asarray(out), call(X))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design flaw: Tensor has no __array_function__, so np.mean(t) inside a tape converts "
-    "the tensor and silently drops the gradient",
-)
 def test_non_ufunc_numpy_functions_raise_inside_a_tape():
     t = ops.convert_to_tensor(X, "float64")
     with GradientTape() as tape:

@@ -251,7 +251,13 @@ def test_top_k_and_in_top_k():
     np.testing.assert_array_equal(hits.numpy(), [True, True])
 
 
+def test_relu_keeps_integers_as_keras():
+    y = ops.relu(np.array([1, -2, 3], np.int32))
+    assert y.dtype == np.int32
+    np.testing.assert_array_equal(y.numpy(), [1, 0, 3])
+
+
 def test_integer_inputs_go_to_floatx():
-    for fn in (ops.relu, ops.sigmoid, ops.softmax, ops.gelu, ops.elu, ops.log_softmax):
+    for fn in (ops.sigmoid, ops.softmax, ops.gelu, ops.elu, ops.log_softmax):
         y = fn(np.array([1, 2, 3], np.int32))
         assert isinstance(y, Tensor) and y.dtype == np.float32

@@ -202,9 +202,6 @@ def test_creation_ops_values():
     assert ops.shape(np.zeros((2, 3))) == (2, 3)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="minor core bug: ops.copy is a reshape primitive, which returns a view"
-)
 def test_copy_is_independent():
     x = ops.convert_to_tensor([1.0, 2.0])
     y = ops.copy(x)

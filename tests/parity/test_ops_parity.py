@@ -560,12 +560,7 @@ CASES = (
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
 
 # Cases known to differ from Keras, each with the reason (reported, to be fixed in the core).
-KNOWN_DIFFERENCES = {
-    "relu-int": "ops.relu casts integers to floatx; keras.ops.relu keeps int32",
-    "relu6-kinks": "ops.relu6 is clip(x, 0, 6): gradient 1/2 at 0 and 6; jax.nn.relu6 gives 0",
-    "hard_sigmoid-kinks": "ops.hard_sigmoid uses ops.relu6 (see relu6-kinks)",
-    "hard_silu-kinks": "ops.hard_silu uses ops.relu6 (see relu6-kinks)",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 # --- running a case ----------------------------------------------------------------------------
