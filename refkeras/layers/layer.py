@@ -368,7 +368,7 @@ class Layer:
         self.built = True
 
     def call(self, *args, **kwargs):
-        raise NotImplementedError(
+        raise NotImplementedError(  # abstract: every layer defines it
             f"Layer {type(self).__name__} does not have a `call()` method implemented."
         )
 

@@ -31,7 +31,9 @@ class Merge(Layer):
         self.supports_masking = True
 
     def _merge_function(self, inputs):
-        raise NotImplementedError
+        raise NotImplementedError(  # abstract: each merge layer defines it
+            f"Merge layer {type(self).__name__} must implement `_merge_function()`."
+        )
 
     def _apply_merge_op_and_or_mask(self, op_fn, inputs):
         """Fold ``op_fn`` over the inputs; where one input is masked out, the other's value is

@@ -216,23 +216,15 @@ class RNN(Layer):
                 **kw,
             )
             return h_seq, [h_seq[:, -1], c_seq[:, -1]]
+        # GRU and SimpleRNN take the same arguments: one state, one (possibly 2-row) bias.
+        name, bias_shape = (
+            ("gru", (2, 3 * units)) if isinstance(cell, GRUCell) else ("simple_rnn", (units,))
+        )
         if isinstance(cell, GRUCell):
-            bias = cell.bias if cell.bias is not None else ops.zeros((2, 3 * units), x.dtype)
             kw["recurrent_activation"] = _activation_name(cell.recurrent_activation)
-            h_seq = call(
-                "gru",
-                ops.convert_to_tensor(x),
-                states[0],
-                cell.kernel.value,
-                cell.recurrent_kernel.value,
-                ops.convert_to_tensor(bias),
-                _mask_array(mask),
-                **kw,
-            )
-            return h_seq, [h_seq[:, -1]]
-        bias = cell.bias if cell.bias is not None else ops.zeros((units,), x.dtype)
+        bias = cell.bias if cell.bias is not None else ops.zeros(bias_shape, x.dtype)
         h_seq = call(
-            "simple_rnn",
+            name,
             ops.convert_to_tensor(x),
             states[0],
             cell.kernel.value,

@@ -96,7 +96,9 @@ class Loss:
         return tree.map_structure(lambda x: ops.convert_to_tensor(x, dtype=self.dtype), y)
 
     def call(self, y_true, y_pred):
-        raise NotImplementedError
+        raise NotImplementedError(  # abstract: every loss defines it
+            f"Loss {type(self).__name__} must implement `call(y_true, y_pred)`."
+        )
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}

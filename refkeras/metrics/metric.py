@@ -99,10 +99,14 @@ class Metric:
             v.assign(np.zeros(v.shape, dtype=v.dtype))
 
     def update_state(self, *args, **kwargs):
-        raise NotImplementedError
+        raise NotImplementedError(  # abstract: every metric defines it
+            f"Metric {type(self).__name__} must implement `update_state()`."
+        )
 
     def result(self):
-        raise NotImplementedError
+        raise NotImplementedError(  # abstract: every metric defines it
+            f"Metric {type(self).__name__} must implement `result()`."
+        )
 
     def __call__(self, *args, **kwargs):
         """``update_state(*args, **kwargs)``, then ``result()``."""
