@@ -10,3 +10,5 @@ from refkeras.callbacks.learning_rate_scheduler import LearningRateScheduler  # 
 from refkeras.callbacks.progbar_logger import ProgbarLogger  # noqa: F401
 from refkeras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau  # noqa: F401
 from refkeras.callbacks.terminate_on_nan import TerminateOnNaN  # noqa: F401
+from refkeras.callbacks.backup_and_restore import BackupAndRestore  # noqa: F401
+from refkeras.callbacks.model_checkpoint import ModelCheckpoint  # noqa: F401

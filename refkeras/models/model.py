@@ -89,6 +89,26 @@ class Model(Trainer, Layer):
         """Subclassed models: the constructor arguments, when they are plain values."""
         return Layer.get_config(self)
 
+    def save(self, filepath, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
+        """Save the model (architecture, weights, compile arguments, optimizer state) to a
+        ``.keras`` archive that Keras 3 loads (see :func:`refkeras.saving.save_model`)."""
+        from refkeras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Save the model's state to a ``.weights.h5`` file (Keras 3's layout)."""
+        from refkeras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        """Load weights from ``.weights.h5``, ``.keras`` or legacy ``.h5`` files; ``by_name=True``
+        matches layers by name (see :func:`refkeras.saving.load_weights`)."""
+        from refkeras.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
     def to_json(self, **kwargs) -> str:
         """The model's architecture as a JSON string (``model_from_json`` rebuilds it)."""
         from refkeras.saving.serialization_lib import serialize_keras_object

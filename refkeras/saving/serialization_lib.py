@@ -98,12 +98,15 @@ def _plain(v):
     return v
 
 
-def deserialize_keras_object(config, module_objects=None, custom_objects=None, safe_mode=True):
+def deserialize_keras_object(config, module_objects=None, custom_objects=None, safe_mode=None):
     """Rebuild an object from :func:`serialize_keras_object`'s output (or a bare name string).
 
     ``module_objects`` is the table of the module the caller deserializes for (e.g. all built-in
-    losses); unknown names raise ``ValueError``.
+    losses); unknown names raise ``ValueError``.  ``safe_mode`` defaults to True; an enclosing
+    :class:`SafeModeScope` (set by ``load_model(safe_mode=...)``) wins, as in Keras.
     """
+    scoped = in_safe_mode()
+    safe_mode = scoped if scoped is not None else (True if safe_mode is None else safe_mode)
     if config is None:
         return None
     if isinstance(config, str):

@@ -168,7 +168,11 @@ class EpochIterator:
     """Batches epoch after epoch.  Without ``steps`` an epoch is one pass over the data.  With
     ``steps`` an epoch is ``steps`` batches drawn from a pass that carries on into the next epoch
     (a new, reshuffled pass starts when one runs out), as Keras's ``steps_per_epoch`` does.
-    ``restart=True`` (validation, evaluate) starts every epoch from the first batch."""
+    ``restart=True`` (validation, evaluate) starts every epoch from the first batch.
+
+    Resume support (``BackupAndRestore``): :meth:`position` says where the current pass stands —
+    the shuffle generator's state *before* the pass drew its order, and how many of its batches
+    were taken — and :meth:`restore_position` rebuilds that pass in a new process."""
 
     def __init__(self, adapter, steps=None, seed=None, restart=False):
         self.adapter = adapter
@@ -176,19 +180,27 @@ class EpochIterator:
         self.seed = seed
         self.restart = restart
         self._pass = None
+        self._pass_seed_state = None  # resume support: see position()
+        self._pass_position = 0
 
-    def epoch(self):
+    def epoch(self, start: int = 0):
+        """One epoch's batches; ``start`` batches of it were already taken (a resumed epoch)."""
         if self.steps is None:
-            yield from self.adapter.epoch_batches(seed=self.seed)
+            if self._pass is None:  # (else: a pass rebuilt by restore_position)
+                self._begin_pass()
+            try:
+                yield from self._pass
+            finally:
+                self._pass = None
             return
         if self.restart:
             self._pass = None
-        count = 0
+        count = start
         while count < self.steps:
             if self._pass is None:
                 if getattr(self.adapter, "exhausted", False):
                     return
-                self._pass = iter(self.adapter.epoch_batches(seed=self.seed))
+                self._begin_pass()
             try:
                 batch = next(self._pass)
             except StopIteration:
@@ -198,6 +210,38 @@ class EpochIterator:
                 continue
             yield batch
             count += 1
+
+    def _begin_pass(self) -> None:
+        # The pass draws its shuffle order from `seed` when its first batch is taken, so the
+        # state recorded here is the one that reproduces the order.
+        self._pass_seed_state = None if self.seed is None else self.seed.state.numpy().copy()
+        self._pass_position = 0
+        self._pass = self._counted(self.adapter.epoch_batches(seed=self.seed))
+
+    def _counted(self, batches):
+        for batch in batches:
+            self._pass_position += 1
+            yield batch
+
+    def position(self) -> dict:
+        """Where the data order stands: ``{"pass_active", "pass_seed_state", "pass_position"}``."""
+        return {
+            "pass_active": self._pass is not None,
+            "pass_seed_state": self._pass_seed_state,
+            "pass_position": self._pass_position,
+        }
+
+    def restore_position(self, position: dict) -> None:
+        """Rebuild the pass described by ``position()``: rewind the shuffle generator so the pass
+        draws the same order, then skip the batches already taken.  (A Python generator cannot be
+        rewound: for one, nothing is skipped.)"""
+        if not position["pass_active"] or isinstance(self.adapter, GeneratorAdapter):
+            return
+        if self.seed is not None and position["pass_seed_state"] is not None:
+            self.seed.state.assign(np.asarray(position["pass_seed_state"], dtype=np.uint32))
+        self._begin_pass()
+        for _ in range(position["pass_position"]):
+            next(self._pass)
 
     def _empty(self) -> bool:
         return not getattr(self.adapter, "num_batches", 0)

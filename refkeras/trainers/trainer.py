@@ -344,14 +344,26 @@ class Trainer:
         epochs_of_batches = data_adapters.EpochIterator(
             adapter, steps=steps_per_epoch, seed=self._shuffle_seed_generator()
         )
+        # Resume support: BackupAndRestore saves `_epoch_iterator.position()`; a callback that
+        # restored a saved training state in on_train_begin leaves it in `_resume`, and training
+        # continues at its epoch, after the batches of that epoch already trained on, in the
+        # same data order, with the History so far.
+        self._epoch_iterator, self._resume = epochs_of_batches, None
         callbacks.on_train_begin()
+        resume, self._resume = self._resume, None
+        first_step = 0
+        if resume is not None:
+            initial_epoch, first_step = resume["epoch"], resume["step"]
+            self.history.history, self.history.epoch = resume["history"], resume["history_epochs"]
+            epochs_of_batches.restore_position(resume["data_position"])
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
+            if first_step == 0:  # (a resumed epoch keeps its restored metric totals)
+                self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             logs = {}
-            step = -1
-            for step, batch in enumerate(epochs_of_batches.epoch()):
+            step = first_step - 1
+            for step, batch in enumerate(epochs_of_batches.epoch(first_step), start=first_step):
                 if step % self.steps_per_execution == 0:
                     callbacks.on_train_batch_begin(step)
                 logs = self.train_step(batch)
@@ -365,6 +377,7 @@ class Trainer:
                     f"Epoch {epoch + 1} received no batch: the training data is empty or the "
                     "generator is exhausted."
                 )
+            first_step = 0
             if isinstance(adapter, data_adapters.PyDatasetAdapter):
                 adapter.on_epoch_end()
             epoch_logs = self._metrics_or_logs(logs)
@@ -434,21 +447,20 @@ class Trainer:
         adapter = data_adapters.get_adapter(
             x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False
         )
-        verbose = 1 if verbose == "auto" else verbose
-        callbacks = CallbackList(
-            callbacks,
-            add_progbar=verbose != 0,
-            model=self,
-            verbose=verbose,
-            epochs=1,
-            steps=steps or adapter.num_batches,
-        )
+        callbacks = self._inference_callbacks(callbacks, verbose, steps or adapter.num_batches)
         logs = self._evaluate_adapter(
             data_adapters.EpochIterator(adapter, steps=steps, restart=True), callbacks, in_fit=False
         )
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
+
+    def _inference_callbacks(self, callbacks, verbose, steps) -> CallbackList:
+        """The callbacks of ``evaluate``/``predict``: one pass, a progress bar unless silent."""
+        verbose = 1 if verbose == "auto" else verbose
+        return CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=steps
+        )
 
     def _flatten_metrics_in_order(self, logs: dict):
         """``logs`` as a list in ``metrics_names`` order; a single value is returned bare."""
@@ -489,15 +501,7 @@ class Trainer:
         """The model's outputs on ``x`` as NumPy arrays, computed batch by batch
         (``batch_size`` defaults to 32)."""
         adapter = data_adapters.get_adapter(x, batch_size=batch_size, steps=steps, shuffle=False)
-        verbose = 1 if verbose == "auto" else verbose
-        callbacks = CallbackList(
-            callbacks,
-            add_progbar=verbose != 0,
-            model=self,
-            verbose=verbose,
-            epochs=1,
-            steps=steps or adapter.num_batches,
-        )
+        callbacks = self._inference_callbacks(callbacks, verbose, steps or adapter.num_batches)
         callbacks.on_predict_begin()
         outputs = []
         for step, batch in enumerate(adapter.epoch_batches()):
