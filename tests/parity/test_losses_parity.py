@@ -429,7 +429,10 @@ def test_aliases_and_get_resolve_like_keras():
         theirs = keras.losses.get(name)
         if isinstance(theirs, keras.losses.Loss):
             assert type(ours).__name__ == type(theirs).__name__, name
-            assert ours.get_config() == theirs.get_config(), name
+            ours_cfg, theirs_cfg = ours.get_config(), theirs.get_config()
+            if name == "Loss":  # the bare base class gets a process-unique auto name ("loss_26")
+                ours_cfg.pop("name"), theirs_cfg.pop("name")
+            assert ours_cfg == theirs_cfg, name
         else:
             assert ours.__name__ == theirs.__name__, name
 
