@@ -199,9 +199,31 @@ def _is_filtered(dset: h5py.Dataset) -> bool:
     return dset.id.get_create_plist().get_nfilters() > 0
 
 
+_ALLOWED_TYPE_CLASSES = frozenset(
+    (h5py.h5t.INTEGER, h5py.h5t.FLOAT, h5py.h5t.STRING, h5py.h5t.ENUM, h5py.h5t.COMPOUND,
+     h5py.h5t.ARRAY, h5py.h5t.BITFIELD, h5py.h5t.OPAQUE)
+)  # fmt: skip
+
+
+def _check_type(tid, where: str) -> None:
+    """Only plain data types: numbers, strings and compounds/arrays of them.  Variable-length
+    sequences and references never occur in Keras files; a damaged variable-length string type
+    decodes as a sequence type, and HDF5 2.0 crashes (SIGSEGV) reading it."""
+    cls = tid.get_class()
+    if cls not in _ALLOWED_TYPE_CLASSES:
+        kinds = {h5py.h5t.VLEN: "variable-length sequence", h5py.h5t.REFERENCE: "reference"}
+        raise ValueError(f"{where} has an unsupported {kinds.get(cls, f'class {cls}')} type.")
+    if cls == h5py.h5t.COMPOUND:
+        for i in range(tid.get_nmembers()):
+            _check_type(tid.get_member_type(i), where)
+    elif cls in (h5py.h5t.ARRAY, h5py.h5t.ENUM):
+        _check_type(tid.get_super(), where)
+
+
 def _check_attrs(obj, path: str, limit: int) -> None:
     for attr_name in obj.attrs:
         aid = obj.attrs.get_id(attr_name)
+        _check_type(aid.get_type(), f"HDF5 attribute {path}@{attr_name!r}")
         nbytes = _declared_bytes(aid.shape, aid.dtype)
         if nbytes > limit:
             raise ValueError(
@@ -220,9 +242,10 @@ def validate_h5(f: h5py.File | h5py.Group, *, file_size: int) -> None:
 
     Walks every link without following it first and raises ``ValueError`` naming the object for
     external links and unknown link types, soft links whose target is missing or outside ``f``,
-    datasets with external storage or virtual (multi-file) layout, and declared sizes (item size x
-    number of elements; nothing is read) that ``file_size`` cannot account for: uncompressed
-    datasets beyond ``file_size + H5_SLACK_BYTES`` in total, compressed ones beyond
+    datasets with external storage or virtual (multi-file) layout, datasets and attributes of
+    variable-length sequence or reference types (see :func:`_check_type`), and declared sizes
+    (item size x number of elements; nothing is read) that ``file_size`` cannot account for:
+    uncompressed datasets beyond ``file_size + H5_SLACK_BYTES`` in total, compressed ones beyond
     ``MAX_H5_EXPANSION * file_size``, anything beyond ``MAX_H5_DECLARED_BYTES``.
     """
     root = f.name if f.name != "/" else ""
@@ -279,6 +302,7 @@ def validate_h5(f: h5py.File | h5py.Group, *, file_size: int) -> None:
                         f"HDF5 dataset {path} keeps its data in external files {files}; "
                         "external storage is not allowed."
                     )
+                _check_type(obj.id.get_type(), f"HDF5 dataset {path}")
                 nbytes = _declared_bytes(obj.shape, obj.dtype)
                 total += nbytes
                 if not _is_filtered(obj):

@@ -231,18 +231,32 @@ def test_moderately_compressed_dataset_allowed(tmp_path):
         assert safety.read_dataset(f["w"]).sum() == 0
 
 
-def test_global_heap_hang_detected(tmp_path):
-    # One flipped bit in a variable-length string's global heap object made HDF5 2.0 loop forever
-    # (found by the corpus below); the layout check reports it instead.
-    path = tmp_path / "ok.h5"
-    _weights_file(path, libver="latest")
-    data = bytearray(path.read_bytes())
+def _heap_flip(data: bytes) -> bytes:
+    """One flipped bit in the size of a variable-length string's global heap object: HDF5 2.0
+    then loops forever decoding the heap (found by the corpus below)."""
+    data = bytearray(data)
     heap = data.index(b"GCOL")
     obj = data.index(b"dense_1/bias:0", heap) - 8  # the object's size field
     data[obj + 1] ^= 2
-    path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match="corrupt.*global heap"):
-        safety.safe_open_h5(path)
+    return bytes(data)
+
+
+def _type_flip(data: bytes) -> bytes:
+    """One damaged byte in the datatype of the ``model_config`` attribute turns a variable-length
+    string into a variable-length sequence: HDF5 2.0 then crashes (SIGSEGV) reading it."""
+    data = bytearray(data)
+    name = data.index(b"model_config")
+    vlen_string = data.index(b"\x19\x01\x00\x00\x10\x00\x00\x00", name)
+    data[vlen_string + 1] = 0xB7
+    return bytes(data)
+
+
+def test_global_heap_check(tmp_path):
+    path = tmp_path / "ok.h5"
+    _weights_file(path, libver="latest")
+    safety.validate_global_heaps(path.read_bytes())
+    with pytest.raises(ValueError, match="global heap collection at byte"):
+        safety.validate_global_heaps(_heap_flip(path.read_bytes()))
 
 
 def test_missing_file_is_file_not_found(tmp_path):
@@ -269,6 +283,8 @@ _READER = textwrap.dedent(
         print("START", path, flush=True)
         try:
             with safety.safe_open_h5(path) as f, safety.h5_errors(path):
+                for key in f.attrs:
+                    f.attrs[key]
                 read_all(f)
             print("OK", path, flush=True)
         except ValueError as e:
@@ -296,6 +312,8 @@ def _corpus(tmp_path):
                 pos = rng.randrange(len(flipped) if k % 2 else min(len(flipped), 4000))
                 flipped[pos] ^= 1 << rng.randrange(8)
             files[f"{libver}-flipped-{k}"] = bytes(flipped)
+        files[f"{libver}-heap-flip"] = _heap_flip(data)
+        files[f"{libver}-type-flip"] = _type_flip(data)
     paths = {}
     for name, data in files.items():
         paths[name] = tmp_path / name
@@ -336,5 +354,10 @@ def test_damaged_files_fail_cleanly_in_subprocess(tmp_path):
     for name, (kind, _) in results.items():
         if "flipped" not in name:
             assert kind == "VALUEERROR", name
+    for libver in ("earliest", "latest"):
+        assert "global heap" in results[f"{libver}-heap-flip"][1]
+    # (the "latest" format checksums object headers, so there the damage is caught earlier)
+    assert "variable-length sequence" in results["earliest-type-flip"][1]
+    assert results["latest-type-flip"][0] == "VALUEERROR"
     rejected = sum(kind == "VALUEERROR" for name, (kind, _) in results.items() if "flipped" in name)
     assert rejected > 50  # most metadata damage is detected
