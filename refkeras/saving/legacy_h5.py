@@ -577,7 +577,10 @@ def load_model(
                 stacklevel=2,
             )
             return model
-        args = compile_args_from_training_config(training_config, custom_objects)
+        try:
+            args = compile_args_from_training_config(training_config, custom_objects)
+        except KeyError as e:
+            raise ValueError(f"Invalid training config in {f.filename}: missing key {e}.") from None
         model.compile(**_fit_metrics_to_outputs(args, model))
         if "optimizer_weights" in f:
             _restore_optimizer_state(model, f)

@@ -396,9 +396,7 @@ def h5_errors(name: str):
     ``KeyError`` from damaged metadata...) into ``ValueError("<name> is corrupt ...")``."""
     try:
         yield
-    except ValueError:
-        raise
-    except FileNotFoundError:
+    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except Exception as e:
         raise ValueError(f"{name} is corrupt or not an HDF5 file: {e}") from None
