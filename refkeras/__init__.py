@@ -9,6 +9,7 @@ from refkeras import backend as _backend  # noqa: E402
 from refkeras import config  # noqa: E402,F401
 
 _backend.load_backend(config.backend())
+config._loaded["done"] = True
 
 from refkeras import (  # noqa: E402,F401
     activations,

@@ -15,6 +15,8 @@ _VALID_FLOATX = ("float16", "bfloat16", "float32", "float64")
 _VALID_DATA_FORMATS = ("channels_last", "channels_first")
 _VALID_BACKENDS = ("numpy", "numba", "jax", "cupy")
 
+_loaded = {"done": False}  # set once refkeras has installed the configured backend
+
 _config: dict = {
     "floatx": "float32",
     "epsilon": 1e-7,
@@ -78,9 +80,22 @@ def backend() -> str:
 
 
 def set_backend(name: str) -> None:
-    """Select the backend by name. Backends other than ``numpy`` live in ``accel/``."""
-    if name not in _VALID_BACKENDS:
-        raise ValueError(f"Unknown backend: {name!r}. Expected one of {list(_VALID_BACKENDS)}")
+    """Select the backend: ``"numpy"`` (the reference), ``"numba"``, ``"jax"``, ``"cupy"`` (in
+    ``accel/``, each installed with its extra, e.g. ``pip install "refkeras[jax]"``) or
+    ``"package.module:attr"`` naming a third-party backend.
+
+    Unlike Keras, the backend can be switched after import; variables created before the switch
+    keep arrays of the old backend until they are assigned.
+    """
+    if not isinstance(name, str) or (name not in _VALID_BACKENDS and ":" not in name):
+        raise ValueError(
+            f"Unknown backend: {name!r}. Expected one of {list(_VALID_BACKENDS)} or "
+            "'package.module:attr'."
+        )
+    if _loaded["done"]:
+        from refkeras import backend
+
+        backend.load_backend(name)  # raises (and changes nothing) when it cannot be loaded
     _config["backend"] = name
 
 

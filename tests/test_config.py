@@ -47,15 +47,44 @@ def test_environment_variable_overrides_the_backend(tmp_path):
     assert _run(code, env) == "numpy"
 
 
-def test_unavailable_backend_gives_a_clear_error(tmp_path):
+def test_unknown_backend_gives_a_clear_error(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", "import refkeras"],
         capture_output=True,
         text=True,
-        env={**os.environ, "REFKERAS_HOME": str(tmp_path), "REFKERAS_BACKEND": "jax"},
+        env={**os.environ, "REFKERAS_HOME": str(tmp_path), "REFKERAS_BACKEND": "tensorflow"},
         timeout=120,
     )
-    assert out.returncode != 0 and "'jax' backend is not available" in out.stderr
+    assert out.returncode != 0 and "Unknown backend: 'tensorflow'" in out.stderr
+
+
+def test_missing_backend_package_names_the_extra(tmp_path):
+    """A shipped backend whose package is absent says which extra to install."""
+    code = (
+        "import sys; sys.modules['numba'] = None\n"  # makes `import numba` fail
+        "from refkeras import config\n"
+        "try:\n    config.set_backend('numba')\nexcept ImportError as e:\n    print(e)\n"
+        "print(config.backend())"
+    )
+    out = _run(code, {"REFKERAS_HOME": str(tmp_path)})
+    assert 'pip install "refkeras[numba]"' in out
+    assert out.splitlines()[-1] == "numpy"  # nothing changed
+
+
+def test_third_party_backend_by_module_and_attribute(tmp_path):
+    code = (
+        "import refkeras, numpy as np\n"
+        "from refkeras import config, ops\n"
+        "config.set_backend('refkeras.backend.base:NumpyBackend')\n"
+        "print(refkeras.backend.backend(), float(ops.sum(ops.ones((3,)))))"
+    )
+    assert _run(code, {"REFKERAS_HOME": str(tmp_path)}) == "numpy 3.0"
+
+
+def test_bad_backend_object_is_refused():
+    with pytest.raises(ValueError, match="package.module:attr"):
+        config.set_backend("no_such_module_xyz:Backend")
+    assert config.backend() == "numpy"
 
 
 def test_home_falls_back_to_tmp_when_home_is_not_writable(monkeypatch):

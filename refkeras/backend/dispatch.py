@@ -5,20 +5,62 @@ written once; everything below it is a backend."""
 
 from __future__ import annotations
 
+import contextlib
+
 from refkeras import autodiff
 from refkeras.backend.tensor import Tensor
 
-_backend: dict = {"name": None, "table": {}}
+_backend: dict = {"name": None, "table": {}, "backend": None, "fused": {}}
+
+
+def set_backend(backend) -> None:
+    """Install ``backend`` (a :class:`~refkeras.backend.base.Backend`): its primitive table and
+    fused kernels.  A table missing a primitive of the interface is refused: no backend silently
+    falls back to the reference."""
+    from refkeras.primitives.interface import ALL_PRIMITIVES, PrimitiveTable
+
+    table = backend.primitives()
+    if not isinstance(table, PrimitiveTable):  # lazy tables fill themselves on first use
+        missing = [n for n in ALL_PRIMITIVES if n not in table]
+        if missing:
+            raise ValueError(
+                f"Backend {backend.name!r} does not implement the primitives {missing}; every "
+                "primitive of refkeras.primitives.interface is required."
+            )
+    _backend.update(
+        name=backend.name, table=table, backend=backend, fused=dict(backend.fused_kernels())
+    )
 
 
 def set_table(name: str, table: dict[str, tuple]) -> None:
-    """Install a backend's ``{primitive: (forward, vjp)}`` table."""
+    """Install a bare ``{primitive: (forward, vjp)}`` table (tests and tools)."""
     _backend["table"] = table
     _backend["name"] = name
 
 
 def backend_name() -> str | None:
     return _backend["name"]
+
+
+def active_backend():
+    return _backend["backend"]
+
+
+def fused_kernel(name: str):
+    """The active backend's kernel replacing reference composition ``name``, or ``None``."""
+    return _backend["fused"].get(name)
+
+
+@contextlib.contextmanager
+def using(backend):
+    """Run a block on ``backend`` (a Backend object), then restore the previous one."""
+    saved = dict(_backend)
+    set_backend(backend)
+    try:
+        yield backend
+    finally:
+        _backend.clear()
+        _backend.update(saved)
 
 
 def call(name: str, *args, **params):
