@@ -1,4 +1,7 @@
-"""The Numba backend: parallel ``njit`` kernels, cached on disk (``pip install "refkeras[numba]"``)."""
+"""The Numba backend: parallel ``njit`` kernels cached on disk.
+
+Install with ``pip install "refkeras[numba]"``.
+"""
 
 import numba  # noqa: F401  -- first, so a missing package names the extra
 
