@@ -284,13 +284,13 @@ class ndarray:  # noqa: N801 - the name of the class it stands in for
     del _
 
     def __neg__(self) -> ndarray:
-        return ndarray(np.negative(self._a))
+        return wrap(np.negative(self._a))
 
     def __pos__(self) -> ndarray:
-        return ndarray(np.positive(self._a))
+        return wrap(np.positive(self._a))
 
     def __abs__(self) -> ndarray:
-        return ndarray(np.abs(self._a))
+        return wrap(np.abs(self._a))
 
     def __invert__(self) -> ndarray:
-        return ndarray(np.invert(self._a))
+        return wrap(np.invert(self._a))
