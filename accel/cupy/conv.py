@@ -27,6 +27,7 @@ from refkeras.primitives.conv import (  # noqa: F401 - re-exported for pool.py
     window_geometry,
 )
 
+
 def _pad_input(x, kernel_size, strides, padding, dilation_rate):
     """``window_geometry`` plus the zero-padded input."""
     strides, dilation_rate, pads, out_shape = window_geometry(

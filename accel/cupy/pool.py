@@ -16,6 +16,7 @@ import numpy as np  # window counts are computed on the host from shapes, then c
 
 from .conv import as_tuple, crop_padding, tap_slices, window_geometry
 
+
 def _geometry(x, pool_size, strides, padding):
     """``(pool_size, strides, pads, out_shape)``; ``strides=None`` means ``pool_size`` (Keras)."""
     if padding.lower() not in ("valid", "same"):

@@ -1,4 +1,5 @@
-"""Reduction primitives on CuPy arrays (as ``refkeras/primitives/reduce.py``): sum, mean, max, min, prod, and the index reductions argmax/argmin.
+"""Reduction primitives on CuPy arrays (as ``refkeras/primitives/reduce.py``): sum, mean, max,
+min, prod, and the index reductions argmax/argmin.
 
 VJPs re-insert the reduced axes (:func:`expand_reduced`) and broadcast the cotangent back.
 """

@@ -14,7 +14,7 @@ import types
 
 import numpy as np
 
-from accel.cupy_standin import cuda
+from accel.cupy_standin import cuda  # noqa: F401 - the cupy.cuda namespace
 from accel.cupy_standin.ndarray import ndarray, unwrap, wrap
 
 __version__ = "14.2.0"  # the CuPy release whose API this stand-in follows

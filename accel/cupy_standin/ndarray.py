@@ -191,9 +191,6 @@ class ndarray:  # noqa: N801 - the name of the class it stands in for
     def __complex__(self) -> complex:
         return complex(self._a)
 
-    def __index__(self) -> int:
-        return self._a.__index__()
-
     # --- methods --------------------------------------------------------------------------------
 
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True) -> ndarray:

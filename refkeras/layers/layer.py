@@ -674,7 +674,9 @@ def infer_output_spec(layer_or_fn, args, kwargs):
                 (sizes["batch"] if i == 0 else sizes["other"]) if d is None else d
                 for i, d in enumerate(x.shape)
             )
-            return Tensor(dispatch.active_backend().asarray(np.zeros(shape, dtype=np.dtype(x.dtype))))
+            return Tensor(
+                dispatch.active_backend().asarray(np.zeros(shape, dtype=np.dtype(x.dtype)))
+            )
 
         c_args = tree.map_structure(concrete, args)
         c_kwargs = {k: tree.map_structure(concrete, v) for k, v in kwargs.items()}

@@ -122,7 +122,9 @@ CASES = (
         pytest.param("broadcast_to", [ROW], {"shape": (2, 3, 4)}, id="broadcast_to"),
         pytest.param("concatenate", [X, f64(3, 2), f64(3, 1)], {"axis": 1}, id="concatenate"),
         pytest.param("pad", [X], {"pad_width": ((1, 0), (2, 1))}, id="pad"),
-        pytest.param("pad", [X], {"pad_width": ((0, 1), (0, 0)), "constant_values": 2.5}, id="pad-c"),
+        pytest.param(
+            "pad", [X], {"pad_width": ((0, 1), (0, 0)), "constant_values": 2.5}, id="pad-c"
+        ),
         pytest.param("tile", [X], {"repeats": (2, 1, 3)}, id="tile"),
         pytest.param("repeat", [X], {"repeats": 3, "axis": -1}, id="repeat"),
         pytest.param("flip", [X], {"axis": 0}, id="flip"),
@@ -132,7 +134,9 @@ CASES = (
             "take_along_axis", [X, np.array([[0, 0], [3, 1], [-1, 2]])], {"axis": 1}, id="tala"
         ),
         pytest.param("take_along_axis", [X, np.array([[0, 3, 3]])], {"axis": 1}, id="tala-bcast"),
-        pytest.param("take_along_axis", [X, np.array([11, 0, 5, 5])], {"axis": None}, id="tala-flat"),
+        pytest.param(
+            "take_along_axis", [X, np.array([11, 0, 5, 5])], {"axis": None}, id="tala-flat"
+        ),
     ]
     + [
         pytest.param("getitem", [X], {"key": key}, id=f"getitem-{name}")
@@ -161,7 +165,12 @@ CASES = (
             {"strides": s, "padding": p, "dilation_rate": d, "groups": g},
             id=f"conv2d-s{s}-{p}-d{d}-g{g}",
         )
-        for s, p, d, g in [(1, "valid", 1, 1), (2, "same", 1, 1), (1, "same", 2, 2), (1, "valid", 1, 4)]
+        for s, p, d, g in [
+            (1, "valid", 1, 1),
+            (2, "same", 1, 1),
+            (1, "same", 2, 2),
+            (1, "valid", 1, 4),
+        ]
     ]
     + [
         pytest.param(
