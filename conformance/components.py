@@ -273,8 +273,8 @@ class Comparison:
     def assert_ok(self, context: str = "") -> None:
         bad = self.failures()
         if bad:
-            lines = [f"  {k}: error {e:.3g} > bound {b:.3g} (ratio {e / b:.3g})" for k, (e, b) in
-                     bad.items()]  # fmt: skip
+            lines = [f"  {k}: error {e:.3g} > bound {b:.3g} (ratio {ratio((e, b)):.3g})"
+                     for k, (e, b) in bad.items()]  # fmt: skip
             raise AssertionError(f"{context}\n" + "\n".join(lines))
 
 
