@@ -27,7 +27,8 @@ import contextlib
 
 import numpy as np
 
-from conformance.components import Comparison, LayerCase, eps, error_bound, make_values
+from conformance import tolerances as tol
+from conformance.components import Comparison, LayerCase, make_values
 from refkeras import activations, ops
 from refkeras import backend as B
 from refkeras.autodiff import GradientTape
@@ -37,7 +38,7 @@ from refkeras.layers import rnn_cells
 from refkeras.utils import tree
 
 REFERENCE = NumpyBackend()
-FD_EPS = 1e-6
+FD_EPS = tol.FD_STEP
 FD_MAX_ELEMENTS = 160  # inputs + weights perturbed one at a time; more is skipped (too slow)
 
 
@@ -174,14 +175,16 @@ def _is_random(cls, case: LayerCase) -> bool:
 
 
 def _perturbed(values, dtype: str, seed: int):
-    """Each float value moved by a random relative ``eps(dtype)``: the rounding of one operation
-    in ``dtype``, propagated through the reference to give the sensitivity of each result."""
+    """Each float value moved by a random relative ``u`` (the unit roundoff of ``dtype``): the
+    rounding of one operation in ``dtype``, propagated through the reference to give the
+    sensitivity of each result."""
     rng = np.random.default_rng([seed, 11])
+    u = tol.unit_roundoff(dtype)
     out = []
     for v in values:
         v = np.asarray(v)
         if v.dtype.kind == "f":
-            v = v * (1 + eps(dtype) * rng.choice([-1.0, 1.0], v.shape))
+            v = v * (1 + u * rng.choice([-1.0, 1.0], v.shape))
         out.append(v)
     return out
 
@@ -226,7 +229,7 @@ def check_config(cls, case: LayerCase) -> Comparison:
         a = forward_and_grads(ref, xs, mask, case.training, [], None)["outputs"]
         b = forward_and_grads(clone, xs, mask, case.training, [], None)["outputs"]
     for i, (x, y) in enumerate(zip(a, b, strict=True)):
-        comp.add(f"clone output {i}", error_bound(y, x, "float64", factor=0.0))
+        comp.exact(f"clone output {i}", y, x)
     return comp
 
 
@@ -239,6 +242,34 @@ def _restore(layer, values) -> None:
     with on(None):
         for v, value in zip(variables_of(layer), values, strict=True):
             v.assign(value)
+
+
+def run_in_dtype(cls, ref, case, xs, mask, cots, start, backend, check_weights=False) -> dict:
+    """The layer rebuilt from ``ref``'s config in the case's dtype on ``backend`` (the reference
+    when ``None``), ``ref``'s variables ``start`` moved in, run on ``xs`` (``layer_weights``:
+    ``get_weights`` returns exactly what ``set_weights`` received)."""
+    dtype = case.dtype
+    xs_b = [x.astype(dtype) if x.dtype.kind == "f" else x for x in xs]
+    with on(None):
+        weights = [w.astype(dtype) if w.dtype.kind == "f" else w for w in ref.get_weights()]
+        config = with_dtype(ref.get_config(), dtype)
+    with on(backend):
+        layer = cls.from_config(config)
+        be = B.active()
+        if case.inputs:
+            call_layer(layer, [ops.convert_to_tensor(be.asarray(x)) for x in xs_b], mask, False)
+        layer.set_weights([be.asarray(w) for w in weights])
+        for i, (w, got) in enumerate(zip(weights, layer.get_weights(), strict=True)):
+            got = np.asarray(got)
+            if check_weights and (got.dtype != w.dtype or not np.array_equal(got, w)):
+                raise AssertionError(
+                    f"layer_weights: get_weights()[{i}] after set_weights differs on the backend "
+                    f"({got.dtype} vs {w.dtype})"
+                )
+        be_start = [v.astype(dtype) if v.dtype.kind == "f" else v for v in start]
+        for v, value in zip(variables_of(layer), be_start, strict=True):
+            v.assign(be.asarray(value))  # seed states and moving statistics too
+    return forward_and_grads(layer, xs_b, mask, case.training, cots, backend)
 
 
 def check_layer(cls, case: LayerCase, backend) -> Comparison:
@@ -259,35 +290,32 @@ def check_layer(cls, case: LayerCase, backend) -> Comparison:
     _restore(ref, _perturbed(start, dtype, case.seed))
     xs_p = _perturbed(xs, dtype, case.seed + 1)
     moved = forward_and_grads(ref, xs_p, mask, case.training, cots, None)
+    # magnitudes of the terms (Higham's |a| @ |b|): the reference on |inputs|, |variables| and
+    # |cotangents|; it catches cancellation, where the result is much smaller than its terms
+    _restore(ref, [np.abs(v) if v.dtype.kind == "f" else v for v in start])
+    absolute = forward_and_grads(ref, [np.abs(x) if x.dtype.kind == "f" else x for x in xs],
+                                 mask, case.training, [np.abs(c) for c in cots], None)  # fmt: skip
     _restore(ref, start)
 
-    xs_b = [x.astype(dtype) if x.dtype.kind == "f" else x for x in xs]
-    weights = [w.astype(dtype) if w.dtype.kind == "f" else w for w in ref.get_weights()]
-    with on(backend):
-        layer = cls.from_config(with_dtype(ref.get_config(), dtype))
-        be = B.active()
-        if case.inputs:
-            call_layer(layer, [ops.convert_to_tensor(be.asarray(x)) for x in xs_b], mask, False)
-        layer.set_weights([be.asarray(w) for w in weights])
-        for i, (w, got) in enumerate(zip(weights, layer.get_weights(), strict=True)):
-            got = np.asarray(got)
-            if got.dtype != w.dtype or not np.array_equal(got, w):
-                raise AssertionError(
-                    f"layer_weights: get_weights()[{i}] after set_weights differs on the backend "
-                    f"({got.dtype} vs {w.dtype})"
-                )
-        be_start = [v.astype(dtype) if v.dtype.kind == "f" else v for v in start]
-        for v, value in zip(variables_of(layer), be_start, strict=True):
-            v.assign(be.asarray(value))  # seed states and moving statistics too
-    actual = forward_and_grads(layer, xs_b, mask, case.training, cots, backend)
+    actual = run_in_dtype(cls, ref, case, xs, mask, cots, start, backend, check_weights=True)
+    # the reference itself computing in the case's dtype: how far an honest implementation of
+    # this algorithm in that dtype lands from float64 (saturated activations' derivatives...)
+    in_dtype = run_in_dtype(cls, ref, case, xs, mask, cots, start, None) if dtype != ref_dtype \
+        else expected  # fmt: skip
 
     n = _reduction_length(case, ref)
     for key in ("outputs", "input_grads", "weight_grads", "state"):
-        triples = zip(actual[key], expected[key], moved[key], strict=True)
-        for i, (a, e, m) in enumerate(triples):
-            sensitivity = _max_diff(m, e)
-            comp.add(f"{key}[{i}]", error_bound(a, e, dtype, n, extra=4 * sensitivity))
+        rows = zip(actual[key], expected[key], moved[key], absolute[key], in_dtype[key], strict=True)
+        for i, (a, e, m, mag, same) in enumerate(rows):
+            comp.check(f"{key}[{i}]", a, e, dtype, n, moved=m, magnitude=_max_abs(mag),
+                       in_dtype=same)  # fmt: skip
     return comp
+
+
+def _max_abs(a) -> float:
+    a = np.abs(np.asarray(a, np.float64))
+    a = a[np.isfinite(a)]
+    return float(a.max()) if a.size else 0.0
 
 
 def _max_diff(a, b) -> float:
@@ -296,19 +324,23 @@ def _max_diff(a, b) -> float:
     return float(d.max()) if d.size else 0.0
 
 
-def numeric_grads(layer, xs, mask, training, cots) -> list[np.ndarray]:
-    """Central differences of ``sum <cot, output>`` wrt each float input then each trainable
-    weight, in float64, restoring every variable before each evaluation."""
+def numeric_grads(layer, xs, mask, training, cots, step: float = FD_EPS) -> tuple[list, float]:
+    """Central differences (step ``step``) of ``F = sum <cot, output>`` wrt each float input then
+    each trainable weight, in float64, restoring every variable before each evaluation; and
+    ``sum |cot * output|`` (the objective's scale, for :func:`conformance.tolerances.fd_bound`)."""
     with on(None):
         saved = [np.asarray(v.numpy()) for v in variables_of(layer)]
         trainable = list(layer.trainable_weights)
+        scale = [0.0]
 
         def objective(xs_now):
             for v, value in zip(variables_of(layer), saved):
                 v.assign(value)
             outs = call_layer(layer, [ops.convert_to_tensor(x) for x in xs_now], mask, training)
-            return sum(float(np.sum(np.asarray(B.to_numpy(o), np.float64) * c))
-                       for o, c in zip(outs, cots) if np.asarray(c).dtype.kind == "f")  # fmt: skip
+            terms = [np.asarray(B.to_numpy(o), np.float64) * c
+                     for o, c in zip(outs, cots) if np.asarray(c).dtype.kind == "f"]  # fmt: skip
+            scale[0] = max(scale[0], sum(float(np.sum(np.abs(t))) for t in terms))
+            return sum(float(np.sum(t)) for t in terms)
 
         grads = []
         for i, x in enumerate(xs):
@@ -317,9 +349,9 @@ def numeric_grads(layer, xs, mask, training, cots) -> list[np.ndarray]:
             g = np.zeros_like(x)
             for idx in np.ndindex(x.shape):
                 up, down = [a.copy() for a in xs], [a.copy() for a in xs]
-                up[i][idx] += FD_EPS
-                down[i][idx] -= FD_EPS
-                g[idx] = (objective(up) - objective(down)) / (2 * FD_EPS)
+                up[i][idx] += step
+                down[i][idx] -= step
+                g[idx] = (objective(up) - objective(down)) / (2 * step)
             grads.append(g)
         for w in trainable:
             base = [s.copy() for s in saved]
@@ -328,13 +360,13 @@ def numeric_grads(layer, xs, mask, training, cots) -> list[np.ndarray]:
             for idx in np.ndindex(tuple(w.shape)):
                 for sign in (1, -1):
                     saved[pos] = base[pos].copy()
-                    saved[pos][idx] += sign * FD_EPS
-                    g[idx] += sign * objective(xs) / (2 * FD_EPS)
+                    saved[pos][idx] += sign * step
+                    g[idx] += sign * objective(xs) / (2 * step)
             saved[pos] = base[pos]
             grads.append(g)
         for v, value in zip(variables_of(layer), saved):
             v.assign(value)
-        return grads
+        return grads, scale[0]
 
 
 def fd_size(layer, xs) -> int:
@@ -349,23 +381,21 @@ def check_layer_fd(cls, case: LayerCase) -> Comparison | None:
     ref, xs, mask = build_reference(cls, case)
     if fd_size(ref, xs) > FD_MAX_ELEMENTS:
         return None
-    with on(None):
-        saved = [np.asarray(v.numpy()) for v in variables_of(ref)]
+    saved = _snapshot(ref)
     probe = forward_and_grads(ref, xs, mask, case.training, [], None)
     cots = cotangents(probe["outputs"], case.seed)
-    with on(None):
-        for v, value in zip(variables_of(ref), saved):
-            v.assign(value)
+    _restore(ref, saved)
     analytic = forward_and_grads(ref, xs, mask, case.training, cots, None)
-    with on(None):
-        for v, value in zip(variables_of(ref), saved):
-            v.assign(value)
-    numeric = numeric_grads(ref, xs, mask, case.training, cots)
+    _restore(ref, saved)
+    numeric, scale = numeric_grads(ref, xs, mask, case.training, cots)
+    _restore(ref, saved)
+    numeric_2h, _ = numeric_grads(ref, xs, mask, case.training, cots, 2 * FD_EPS)
     comp = Comparison()
     grads = analytic["input_grads"] + analytic["weight_grads"]
-    for i, (a, n) in enumerate(zip(grads, numeric, strict=True)):
-        # central differences: truncation ~ eps^2 |f'''|, rounding ~ 1e-16 |f| / eps
-        scale = max(float(np.max(np.abs(n))) if n.size else 0.0, 1.0)
-        err = float(np.max(np.abs(a - n))) if n.size else 0.0
-        comp.add(f"grad[{i}] vs finite differences", (err, 1e-5 * scale))
+    for i, (a, d_h, d_2h) in enumerate(zip(grads, numeric, numeric_2h, strict=True)):
+        allowed = tol.fd_bound(d_h, d_2h, scale)
+        r, detail = tol.error_ratio(a, d_h, allowed, "float64")
+        comp.ratios[f"grad[{i}] vs finite differences"] = r
+        if detail:
+            comp.details[f"grad[{i}] vs finite differences"] = detail
     return comp

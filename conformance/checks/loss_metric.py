@@ -19,13 +19,14 @@ import inspect
 
 import numpy as np
 
-from conformance.checks.layer import _max_diff, _perturbed, on, with_dtype
-from conformance.components import Comparison, LossCase, error_bound, make_values
+from conformance.checks.layer import _max_abs, _perturbed, on, with_dtype
+from conformance import tolerances as tol
+from conformance.components import Comparison, LossCase, make_values
 from refkeras import backend as B
 from refkeras import losses, ops
 from refkeras.autodiff import GradientTape
 
-FD_EPS = 1e-6
+FD_EPS = tol.FD_STEP
 
 
 def _resolve(kwargs: dict) -> dict:
@@ -100,15 +101,21 @@ def check_loss(cls, case: LossCase, backend) -> Comparison:
     if arrays[0].dtype.kind == "f":
         moved[0] = _perturbed([arrays[0]], case.dtype, case.seed + 1)[0]
     m_value, m_grad = loss_value_and_grad(ref, moved, case.seed)
+    # the terms' magnitude: the reference on |y_true|, |y_pred| (Higham's |a| @ |b|)
+    absolute = [None if a is None else (np.abs(a) if a.dtype.kind == "f" else a) for a in arrays]
+    abs_value, abs_grad = loss_value_and_grad(ref, absolute, case.seed)
     with on(backend):
         loss = from_config(cls, config, case.dtype)
     a_value, a_grad = loss_value_and_grad(loss, _cast(arrays, case.dtype), case.seed, backend)
+    with on(None):  # the reference itself in the case's dtype
+        same = from_config(cls, config, case.dtype)
+    s_value, s_grad = loss_value_and_grad(same, _cast(arrays, case.dtype), case.seed)
     comp = Comparison()
     n = int(np.prod(case.y_pred.shape))
-    comp.add("value", error_bound(a_value, e_value, case.dtype, n,
-                                  extra=4 * _max_diff(m_value, e_value)))  # fmt: skip
-    comp.add("grad y_pred", error_bound(a_grad, e_grad, case.dtype, n,
-                                        extra=4 * _max_diff(m_grad, e_grad)))  # fmt: skip
+    comp.check("value", a_value, e_value, case.dtype, n, moved=m_value,
+               magnitude=_max_abs(abs_value), in_dtype=s_value)  # fmt: skip
+    comp.check("grad y_pred", a_grad, e_grad, case.dtype, n, moved=m_grad,
+               magnitude=_max_abs(abs_grad), in_dtype=s_grad)  # fmt: skip
     return comp
 
 
@@ -119,24 +126,31 @@ def check_loss_fd(cls, case: LossCase) -> Comparison:
     arrays = make_batch(case)
     _, grad = loss_value_and_grad(ref, arrays, case.seed)
     y_pred = arrays[1]
-    numeric = np.zeros_like(y_pred)
     with on(None):
         value = np.asarray(B.to_numpy(ref(*arrays[:2], sample_weight=arrays[2])))
         cot = np.random.default_rng([case.seed, 5]).standard_normal(value.shape)
+        scale = [0.0]
 
         def objective(p):
-            v = B.to_numpy(ref(arrays[0], p, sample_weight=arrays[2]))
-            return float(np.sum(np.asarray(v, np.float64) * cot))
+            v = np.asarray(B.to_numpy(ref(arrays[0], p, sample_weight=arrays[2])), np.float64)
+            scale[0] = max(scale[0], float(np.sum(np.abs(v * cot))))
+            return float(np.sum(v * cot))
 
-        for idx in np.ndindex(y_pred.shape):
-            up, down = y_pred.copy(), y_pred.copy()
-            up[idx] += FD_EPS
-            down[idx] -= FD_EPS
-            numeric[idx] = (objective(up) - objective(down)) / (2 * FD_EPS)
+        def differences(step):
+            numeric = np.zeros_like(y_pred)
+            for idx in np.ndindex(y_pred.shape):
+                up, down = y_pred.copy(), y_pred.copy()
+                up[idx] += step
+                down[idx] -= step
+                numeric[idx] = (objective(up) - objective(down)) / (2 * step)
+            return numeric
+
+        d_h, d_2h = differences(FD_EPS), differences(2 * FD_EPS)
     comp = Comparison()
-    scale = max(float(np.max(np.abs(numeric))), 1.0)
-    comp.add("grad y_pred vs finite differences", (float(np.max(np.abs(grad - numeric))),
-                                                   1e-5 * scale))  # fmt: skip
+    r, detail = tol.error_ratio(grad, d_h, tol.fd_bound(d_h, d_2h, scale[0]), "float64")
+    comp.ratios["grad y_pred vs finite differences"] = r
+    if detail:
+        comp.details["grad y_pred vs finite differences"] = detail
     return comp
 
 
@@ -158,7 +172,7 @@ def check_config(cls, case: LossCase, kind: str) -> Comparison:
     else:
         a, b = metric_run(obj, case), metric_run(clone, case)
     for i, (x, y) in enumerate(zip(a, b)):
-        comp.add(f"clone {i}", error_bound(y, x, "float64", factor=0.0))
+        comp.exact(f"clone {i}", y, x)
     return comp
 
 
@@ -197,9 +211,12 @@ def check_metric(cls, case: LossCase, backend) -> Comparison:
     with on(backend):
         metric = from_config(cls, config, case.dtype)
     actual = metric_run(metric, case, backend, case.dtype)
+    with on(None):
+        same_metric = from_config(cls, config, case.dtype)
+    same = metric_run(same_metric, case, None, case.dtype)
     comp = Comparison()
     n = case.batches * int(np.prod(case.y_pred.shape))
     names = ["result"] + [f"variable[{i}]" for i in range(len(expected) - 1)]
-    for name, a, e, m in zip(names, actual, expected, moved, strict=True):
-        comp.add(name, error_bound(a, e, case.dtype, n, extra=4 * _max_diff(m, e)))
+    for name, a, e, m, sd in zip(names, actual, expected, moved, same, strict=True):
+        comp.check(name, a, e, case.dtype, n, moved=m, in_dtype=sd)
     return comp

@@ -90,6 +90,10 @@ def record(
             examples.append(dataclasses.replace(
                 base, y_true=dataclasses.replace(base.y_true, shape=(1, *base.y_true.shape[1:])),
                 y_pred=dataclasses.replace(base.y_pred, shape=shape), seed=base.seed + 1))  # fmt: skip
+        elif base.y_pred.pattern == "unit" and edge == "ties":  # probabilities in (0, 1)
+            examples.append(dataclasses.replace(
+                base, y_pred=dataclasses.replace(base.y_pred, pattern="unit_ties"),
+                smooth=False))  # fmt: skip
         elif (base.y_pred.kind == "float" and base.y_pred.pattern == "normal") or edge == "ties":
             # zeros/large only where y_pred is unconstrained (logits, regression values)
             examples.append(dataclasses.replace(
