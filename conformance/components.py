@@ -234,7 +234,9 @@ def allowed_error(
     with np.errstate(all="ignore"):
         sens = np.abs(np.asarray(moved, np.float64) - np.asarray(expected, np.float64))
         if in_dtype is not None:
-            sens = sens + np.abs(np.asarray(in_dtype, np.float64) - np.asarray(expected, np.float64))
+            sens = sens + np.abs(
+                np.asarray(in_dtype, np.float64) - np.asarray(expected, np.float64)
+            )
     sens = np.where(np.isfinite(sens), sens, 0.0)
     b = ulps * (u * np.where(finite, e, 0.0) + sens + tol.tiny(dtype)) + u * n * steps * mag
     return b
@@ -287,7 +289,9 @@ class Comparison:
         same = a.shape == e.shape and a.dtype == e.dtype and np.array_equal(a, e, equal_nan=True)
         self.ratios[name] = 0.0 if same else float("inf")
         if not same:
-            self.details[name] = f"not identical: {a.dtype}{list(a.shape)} vs {e.dtype}{list(e.shape)}"
+            self.details[name] = (
+                f"not identical: {a.dtype}{list(a.shape)} vs {e.dtype}{list(e.shape)}"
+            )
 
     def fail(self, name: str, detail: str) -> None:
         self.ratios[name] = float("inf")

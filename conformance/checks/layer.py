@@ -81,7 +81,8 @@ def make_inputs(case: LayerCase, dtype: str) -> tuple[list[np.ndarray], np.ndarr
     xs = [make_values(s, case.seed, dtype, salt=i) for i, s in enumerate(case.inputs)]
     mask = None
     if case.mask:
-        b, t = case.inputs[0].shape[:2]
+        shape = case.inputs[0].shape
+        b, t = shape[0], shape[2 if case.kwargs.get("data_format") == "channels_first" else 1]
         mask = np.random.default_rng([case.seed, 99]).random((b, t)) < 0.7
         mask[:, 0] = True  # at least one step per sequence
     return xs, mask
@@ -305,7 +306,9 @@ def check_layer(cls, case: LayerCase, backend) -> Comparison:
 
     n = _reduction_length(case, ref)
     for key in ("outputs", "input_grads", "weight_grads", "state"):
-        rows = zip(actual[key], expected[key], moved[key], absolute[key], in_dtype[key], strict=True)
+        rows = zip(
+            actual[key], expected[key], moved[key], absolute[key], in_dtype[key], strict=True
+        )
         for i, (a, e, m, mag, same) in enumerate(rows):
             comp.check(f"{key}[{i}]", a, e, dtype, n, moved=m, magnitude=_max_abs(mag),
                        in_dtype=same)  # fmt: skip

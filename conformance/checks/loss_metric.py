@@ -19,8 +19,8 @@ import inspect
 
 import numpy as np
 
-from conformance.checks.layer import _max_abs, _perturbed, on, with_dtype
 from conformance import tolerances as tol
+from conformance.checks.layer import _max_abs, _perturbed, on, with_dtype
 from conformance.components import Comparison, LossCase, make_values
 from refkeras import backend as B
 from refkeras import losses, ops
@@ -48,7 +48,10 @@ def make_batch(case: LossCase, index: int = 0) -> list:
     y_pred = make_values(case.y_pred, case.seed, "float64", salt=base + 1)
     sw = None
     if case.sample_weight:
-        sw = np.random.default_rng([case.seed, base + 2]).uniform(0, 2, case.y_pred.shape[:1])
+        # one weight per value of the per-sample loss (the last axis is reduced), as Keras
+        # requires: (batch,) for rank-2 predictions, () for rank 1
+        shape = case.y_pred.shape[:-1]
+        sw = np.random.default_rng([case.seed, base + 2]).uniform(0, 2, shape)
     arrays = [y_true, y_pred, sw]
     return [
         None if a is None else (a.astype(case.dtype).astype(np.float64) if a.dtype.kind == "f"
@@ -58,9 +61,7 @@ def make_batch(case: LossCase, index: int = 0) -> list:
 
 
 def _cast(arrays, dtype):
-    return [
-        None if a is None else (a.astype(dtype) if a.dtype.kind == "f" else a) for a in arrays
-    ]
+    return [None if a is None else (a.astype(dtype) if a.dtype.kind == "f" else a) for a in arrays]
 
 
 def from_config(cls, config: dict, dtype: str):
@@ -133,7 +134,9 @@ def check_loss_fd(cls, case: LossCase) -> Comparison:
 
         def objective(p):
             v = np.asarray(B.to_numpy(ref(arrays[0], p, sample_weight=arrays[2])), np.float64)
-            scale[0] = max(scale[0], float(np.sum(np.abs(v * cot))))
+            # intermediate terms are of order 1 at least (log 2, clip bounds, 1 - p): their
+            # roundoff, not only the objective's, reaches the differences
+            scale[0] = max(scale[0], float(np.sum(np.abs(v * cot)) + np.sum(np.abs(cot))))
             return float(np.sum(v * cot))
 
         def differences(step):

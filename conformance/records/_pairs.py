@@ -85,18 +85,17 @@ def record(
 
     examples = [base]
     for edge in edges:
+        pred = base.y_pred
         if edge == "batch1":
-            shape = (1, *base.y_pred.shape[1:])
-            examples.append(dataclasses.replace(
-                base, y_true=dataclasses.replace(base.y_true, shape=(1, *base.y_true.shape[1:])),
-                y_pred=dataclasses.replace(base.y_pred, shape=shape), seed=base.seed + 1))  # fmt: skip
-        elif base.y_pred.pattern == "unit" and edge == "ties":  # probabilities in (0, 1)
-            examples.append(dataclasses.replace(
-                base, y_pred=dataclasses.replace(base.y_pred, pattern="unit_ties"),
-                smooth=False))  # fmt: skip
-        elif (base.y_pred.kind == "float" and base.y_pred.pattern == "normal") or edge == "ties":
+            true = dataclasses.replace(base.y_true, shape=(1, *base.y_true.shape[1:]))
+            pred = dataclasses.replace(pred, shape=(1, *pred.shape[1:]))
+            examples.append(dataclasses.replace(base, y_true=true, y_pred=pred, seed=base.seed + 1))
+        elif pred.pattern == "unit" and edge == "ties":  # probabilities in (0, 1)
+            pred = dataclasses.replace(pred, pattern="unit_ties")
+            examples.append(dataclasses.replace(base, y_pred=pred, smooth=False))
+        elif (pred.kind == "float" and pred.pattern == "normal") or edge == "ties":
             # zeros/large only where y_pred is unconstrained (logits, regression values)
-            examples.append(dataclasses.replace(
-                base, y_pred=dataclasses.replace(base.y_pred, pattern=edge), smooth=False))  # fmt: skip
+            pred = dataclasses.replace(pred, pattern=edge)
+            examples.append(dataclasses.replace(base, y_pred=pred, smooth=False))
     return ComponentRecord(kind=kind, name=cls.__name__, cls=cls, cases=cases(),
                            examples=tuple(examples), checks=checks, fd=fd, notes=notes)  # fmt: skip

@@ -14,10 +14,11 @@ import dataclasses
 
 from hypothesis import strategies as st
 
+from conformance.checks.components import expected_names, to_record
 from conformance.components import ComponentRecord, InputSpec, LayerCase, as_strategy
 from refkeras import layers as L
 
-LAYER_CHECKS = ("layer_forward", "layer_vjp", "layer_fd", "layer_config", "layer_weights")
+LAYER_CHECKS = ("layer_forward", "layer_vjp", "layer_fd", "layer_roundtrip")
 ACTIVATIONS = ["relu", "tanh", "sigmoid", "softmax", "gelu", "elu", "selu", "softplus", "swish",
                "softsign", "leaky_relu", "hard_sigmoid", "relu6", "linear", "exponential",
                "log_softmax", "mish", "silu"]  # fmt: skip
@@ -140,7 +141,7 @@ def _merge(min_inputs=2, max_inputs=3):
     return inputs
 
 
-# --- convolution and pooling configs ---------------------------------------------------------------
+# --- convolution and pooling configs -------------------------------------------------------------
 
 
 def _conv(cls, n):
@@ -290,7 +291,7 @@ def _embedding_inputs(draw, kwargs):
     return [InputSpec((draw(batch), draw(st.integers(1, 4))), kind="int", high=kwargs["input_dim"])]
 
 
-RECORDS = [
+COMPONENTS = [
     layer(L.Dense, {"units": st.integers(1, 4), "activation": st.sampled_from(SMALL_ACTIVATIONS),
                     "use_bias": st.booleans()}, _rank_input(2, 3),
           LayerCase({"units": 3, "activation": "relu"}, (f(2, 4),))),
@@ -313,7 +314,7 @@ RECORDS = [
           _rank_input(2, 3), LayerCase({"function": "tanh"}, (f(2, 3),)),
           notes="kwargs['function'] names a refkeras.activations function"),
     layer(L.InputLayer, {"shape": st.tuples(dim, dim)}, lambda draw, kw: [],
-          LayerCase({"shape": (2, 3)}, ()), checks=("layer_config",),
+          LayerCase({"shape": (2, 3)}, ()), checks=("layer_roundtrip",),
           notes="no computation: only the config round trip applies"),
     layer(L.Masking, {"mask_value": st.sampled_from([0.0, 1.0])},
           lambda draw, kw: [f(draw(batch), draw(st.integers(1, 4)), draw(dim), pattern="ties")],
@@ -367,3 +368,11 @@ RECORDS = [
 
 #: abstract bases: no computation of their own, exercised through every record above
 ABSTRACT = {L.Layer: "base class of all layers", L.InputSpec: "not a layer: a shape/dtype spec"}
+
+# float32 against the float64 reference; float64 itself is exercised by the finite differences
+RECORDS = [to_record(r, dtypes=("float32",)) for r in COMPONENTS]
+
+
+def expected_components() -> list[str]:
+    """Every public layer class must have a record (aliases share their class's record)."""
+    return expected_names(L, (L.Layer, L.InputSpec), ABSTRACT, "layer")

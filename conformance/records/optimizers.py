@@ -9,6 +9,7 @@ import dataclasses
 
 from hypothesis import strategies as st
 
+from conformance.checks.components import expected_names, to_record
 from conformance.components import ComponentRecord, OptimizerCase, as_strategy
 from refkeras import optimizers as O
 
@@ -54,7 +55,7 @@ beta = st.sampled_from([0.9, 0.5])
 beta2 = st.sampled_from([0.999, 0.9])
 eps = st.sampled_from([1e-7, 1e-3])
 
-RECORDS = [
+COMPONENTS = [
     optimizer(O.SGD, {"momentum": st.sampled_from([0.0, 0.5, 0.9]), "nesterov": st.booleans()},
               {"momentum": 0.9, "nesterov": True}),
     optimizer(O.Adam, {"beta_1": beta, "beta_2": beta2, "epsilon": eps, "amsgrad": st.booleans()}),
@@ -77,3 +78,10 @@ RECORDS = [
 ]  # fmt: skip
 
 ABSTRACT = {O.Optimizer: "base class of all optimizers"}
+
+RECORDS = [to_record(r, dtypes=("float32",)) for r in COMPONENTS]
+
+
+def expected_components() -> list[str]:
+    """Every public optimizer class must have a record (aliases share their class's record)."""
+    return expected_names(O, O.Optimizer, ABSTRACT, "optimizer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from conformance.checks.components import expected_names, to_record
 from conformance.components import ComponentRecord, ScheduleCase, as_strategy
 from refkeras.optimizers import schedules as S
 
@@ -36,7 +37,7 @@ def _piecewise_cases(draw):
     return ScheduleCase({"boundaries": b, "values": v}, STEPS)
 
 
-RECORDS = [
+COMPONENTS = [
     schedule(S.ExponentialDecay, {"initial_learning_rate": lr, "decay_steps": decay_steps,
                                   "decay_rate": st.sampled_from([0.96, 0.5]),
                                   "staircase": st.booleans()},
@@ -70,3 +71,10 @@ RECORDS = [
 
 ABSTRACT = {S.LearningRateSchedule: "base class of all schedules",
             S.Tensor: "not a schedule: refkeras's Tensor, imported by the module"}  # fmt: skip
+
+RECORDS = [to_record(r, dtypes=("float32",)) for r in COMPONENTS]
+
+
+def expected_components() -> list[str]:
+    """Every public schedule class must have a record (aliases share their class's record)."""
+    return expected_names(S, (S.LearningRateSchedule, S.Tensor), ABSTRACT, "schedule")
