@@ -1,0 +1,40 @@
+"""A backend that is subtly wrong in one primitive fails the component checks that use it, and
+only where it should (the checks are not vacuous)."""
+
+from __future__ import annotations
+
+from conformance import runner
+
+# "module:attr" specs, as the CLI takes them (the repro command must name the backend)
+RELU = "component_broken_backends:BrokenReluBackend"
+RELU_GRAD = "component_broken_backends:BrokenReluGradBackend"
+SQRT = "component_broken_backends:BrokenSqrtBackend"
+
+
+def _status(report) -> dict:
+    return {(r.component, r.check): r.status for r in report.results}
+
+
+def test_leaky_relu_is_caught_by_layer_forward(tmp_path):
+    report = runner.run(RELU, "ci", only="layer.Dense", repro_dir=tmp_path)
+    status = _status(report)
+    assert status[("layer.Dense", "layer_forward")] == "fail"
+    failed = [r for r in report.results if r.status == "fail"]
+    assert all(r.repro and "--repro" in r.repro for r in failed)
+
+
+def test_wrong_relu_gradient_is_caught_by_layer_vjp_only(tmp_path):
+    report = runner.run(RELU_GRAD, "ci", only="layer.Dense", repro_dir=tmp_path)
+    status = _status(report)
+    assert status[("layer.Dense", "layer_vjp")] == "fail"
+    assert status[("layer.Dense", "layer_forward")] == "pass"
+    assert status[("layer.Dense", "layer_fd")] == "pass"  # the reference is not involved
+
+
+def test_wrong_sqrt_is_caught_by_the_adam_trajectory(tmp_path):
+    report = runner.run(SQRT, "ci", only="optimizer.Adam", repro_dir=tmp_path)
+    status = _status(report)
+    assert status[("optimizer.Adam", "optimizer_trajectory")] == "fail"
+    assert status[("optimizer.Adam", "optimizer_config")] == "pass"  # runs on the reference
+    detail = next(r.detail for r in report.results if r.check == "optimizer_trajectory")
+    assert "step" in detail
