@@ -59,7 +59,9 @@ class ErrorModel:
     ``reduction``: ``n``, the number of terms summed into one output element (an int, or a
     function of the :class:`Case`); it multiplies ``u`` times the magnitude below.
     ``magnitude``: ``"abs_inputs"`` (the reference evaluated on ``|operands|``: exact for sums
-    and products of operands, e.g. ``|a| @ |b|``), ``"abs_output"`` (``|reference|``) or a
+    and products of operands, e.g. ``|a| @ |b|``), ``"abs_output"`` (``|reference|``),
+    ``"max_abs_output"`` (the largest ``|reference|`` of the whole output, for recurrences whose
+    errors spread over the sequence) or a
     function ``(fn, arrays, params) -> array or tuple`` returning it.
     ``sensitivity``: add the first-order effect of rounding each operand once (the float64
     change of the reference when one operand is scaled by ``1 + u``); off for discontinuous

@@ -30,7 +30,8 @@ class _Failed(Exception):
 
 def _safe_run(check, record, ctx, case, dtype, factor) -> Outcome:
     try:
-        return check.run(record, ctx, case, dtype, factor)
+        with np.errstate(all="ignore"):  # overflow to inf is compared, not warned about
+            return check.run(record, ctx, case, dtype, factor)
     except Exception as e:  # a backend (or reference) that raises fails this case
         frame = traceback.extract_tb(e.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
@@ -132,36 +133,60 @@ def run(
             )
     for record in select(records, only):
         for check_name in record.checks:
-            check = checks.get(check_name)
-            if check is None:
-                report.add(
-                    Result(
-                        record.component,
-                        check_name,
-                        "-",
-                        "fail",
-                        np.inf,
-                        0,
-                        detail=f"unknown check {check_name!r}",
-                    )
-                )
-                continue
-            for dtype in check.dtypes(record):
-                result = _run_entry(
-                    record,
-                    check,
-                    ctx,
-                    dtype,
-                    prof,
-                    declared,
-                    repro_dir,
-                    seed_value,
-                    deviations_file,
-                )
+            for result in run_record_check(
+                ctx,
+                record,
+                check_name,
+                prof,
+                declared,
+                repro_dir,
+                seed_value,
+                deviations_file,
+                checks,
+            ):
                 report.add(result)
                 if log:
                     log(result.line())
     return report
+
+
+def run_record_check(
+    ctx,
+    record,
+    check_name,
+    prof,
+    declared,
+    repro_dir,
+    seed_value=None,
+    deviations_file=None,
+    checks=None,
+) -> list[Result]:
+    """The results of one check of one record, one per dtype (what a pytest test id runs)."""
+    checks = checks if checks is not None else all_checks()
+    check = checks.get(check_name)
+    if check is None:
+        detail = f"unknown check {check_name!r}"
+        return [Result(record.component, check_name, "-", "fail", np.inf, 0, detail=detail)]
+    return [
+        _run_entry(
+            record, check, ctx, dtype, prof, declared, repro_dir, seed_value, deviations_file
+        )
+        for dtype in check.dtypes(record)
+    ]
+
+
+def available_backends() -> list[str]:
+    """``numpy`` and every shipped backend whose package (and ``accel`` module) imports."""
+    from refkeras.backend import SHIPPED, resolve_backend
+
+    names = ["numpy"]
+    for name in SHIPPED:
+        try:
+            resolve_backend(name)
+        except ImportError:
+            continue
+        names.append(name)
+    return names
 
 
 class _Named:

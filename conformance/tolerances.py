@@ -83,6 +83,8 @@ def magnitude(model: ErrorModel, fn, arrays64: tuple, params: dict, ref: tuple) 
     """``M`` for each output of ``fn`` (see the module docstring)."""
     if model.magnitude == "abs_output":
         return tuple(np.abs(_f64(r)) for r in ref)
+    if model.magnitude == "max_abs_output":  # errors that spread across a whole array
+        return tuple(np.full(np.shape(r), np.max(np.abs(_f64(r)), initial=0.0)) for r in ref)
     if model.magnitude == "abs_inputs":
         absolute = [
             np.abs(a) if a is not None and is_float(np.asarray(a).dtype) else a for a in arrays64
@@ -117,14 +119,21 @@ def bound(
     out_dtypes: tuple,
     case: Case,
     factor: float = 1.0,
+    compute_dtype=None,
 ) -> tuple:
-    """The allowed error of each output of ``fn(*arrays64, **params)`` computed in
-    ``out_dtypes`` (one per output; non-float outputs get bound 0)."""
+    """The allowed error of each output of ``fn(*arrays64, **params)`` returned in
+    ``out_dtypes`` (one per output; non-float outputs get bound 0).  ``u`` is that of the output
+    dtype or of ``compute_dtype`` (the inputs' float dtype), whichever is coarser: a result may
+    be returned wider than it was computed (NumPy's bfloat16 matmul returns float32)."""
     if model.exact:
         return tuple(np.zeros(np.shape(r)) for r in ref)
     n = model.n_terms(case)
     mags = magnitude(model, fn, arrays64, params, ref) if n > 1 else None
-    us = [unit_roundoff(d) if d is not None and is_float(d) else 0.0 for d in out_dtypes]
+    u_compute = unit_roundoff(compute_dtype) if compute_dtype and is_float(compute_dtype) else 0
+    us = [
+        max(unit_roundoff(d), u_compute) if d is not None and is_float(d) else 0.0
+        for d in out_dtypes
+    ]
     u_max = max(us, default=0.0)
     sens = sensitivity(fn, arrays64, params, ref, u_max) if model.sensitivity else None
     bounds = []

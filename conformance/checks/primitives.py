@@ -124,7 +124,7 @@ class Forward(Check):
             return Outcome(np.inf, mismatch)
         dtypes = tuple(e.dtype for e in expected)
         allowed = tol.bound(
-            record.error, ref_fwd, arrays64, case.params, ref64, dtypes, case, factor
+            record.error, ref_fwd, arrays64, case.params, ref64, dtypes, case, factor, dtype
         )
         return compare(got, ref64, allowed, dtypes, "output")
 
@@ -173,7 +173,9 @@ class Vjp(Check):
         ref64 = f(*flat)
         dtypes = tuple(None if e is None else e.dtype for e in expected)
         model = record.vjp_error or record.error
-        allowed = tol.bound(model, f, flat, {}, _fill_none(ref64), dtypes, case, factor)
+        allowed = tol.bound(
+            model, f, flat, case.params, _fill_none(ref64), dtypes, case, factor, dtype
+        )
         return compare(got, ref64, allowed, dtypes, "cotangent")
 
 
