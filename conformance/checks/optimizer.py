@@ -76,18 +76,20 @@ def check_trajectory(cls, case: OptimizerCase, backend) -> Comparison:
     names = _names(cls, config, case)
     comp = Comparison()
     n = max(int(np.prod(s)) for s in case.shapes)  # norms for clipnorm / global_clipnorm
+    first: dict[str, int] = {}
     for k, (a_step, e_step, m_step, s_step) in enumerate(zip(actual, expected, moved, same), 1):
         if len(a_step) != len(e_step):
             comp.fail(f"step {k}", f"{len(a_step)} variables, expected {len(e_step)}")
             continue
         for name, a, e, m, s in zip(names, a_step, e_step, m_step, s_step):
             # the name carries no step: the ratio kept is the worst over the trajectory
-            before = comp.ratios.get(name, 0.0)
             comp.check(name, a, e, case.dtype, n, moved=m, steps=k, in_dtype=s)
-            if comp.ratios[name] > 1.0 >= before:
-                comp.details[name] = f"first over the bound at step {k}: " + comp.details.get(
-                    name, ""
-                )
+            if comp.ratios[name] > 1.0 and name not in first:
+                first[name] = k
+    for name, k in first.items():
+        comp.details[name] = f"first over the bound at step {k}; worst: " + comp.details.get(
+            name, ""
+        )
     return comp
 
 

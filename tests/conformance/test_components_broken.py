@@ -38,3 +38,12 @@ def test_wrong_sqrt_is_caught_by_the_adam_trajectory(tmp_path):
     assert status[("optimizer.Adam", "optimizer_config")] == "pass"  # runs on the reference
     detail = next(r.detail for r in report.results if r.check == "optimizer_trajectory")
     assert "step" in detail
+
+
+def test_leaky_relu_is_caught_by_fit_and_localised_by_the_step_check(tmp_path):
+    report = runner.run(RELU, "ci", only="fit.mlp_dropout", repro_dir=tmp_path)
+    status = _status(report)
+    assert status[("fit.mlp_dropout", "fit_trajectory")] == "fail"
+    assert status[("fit.mlp_dropout", "fit_steps")] == "fail"
+    detail = next(r.detail for r in report.results if r.check == "fit_steps")
+    assert "first wrong at step 1" in detail  # the error shows where it appears
