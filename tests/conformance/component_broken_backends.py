@@ -47,3 +47,26 @@ def _relu_vjp_half(g, out, x):
 class BrokenReluGradBackend(_OnePrimitiveBroken):
     name = "numpy-broken-relu-vjp"
     broken = {"relu": (elementwise.relu, _relu_vjp_half)}
+
+
+def _adam_kernel_without_bias_correction(optimizer, grads, variables, learning_rate):
+    """Adam's update with the second-moment bias correction forgotten (a classic fused-kernel
+    slip: the step is sqrt(1 - beta_2^t) too large... here: missing)."""
+    from refkeras import ops
+
+    t = ops.cast(optimizer.iterations + 1, "float32")
+    lr = ops.cast(learning_rate, "float32")
+    alpha = lr / (1 - ops.power(optimizer.beta_1, t))
+    for g, v in zip(grads, variables):
+        m = optimizer._momentums[optimizer._get_variable_index(v)]
+        u = optimizer._velocities[optimizer._get_variable_index(v)]
+        m.assign(m + (g - m) * (1 - optimizer.beta_1))
+        u.assign(u + (g * g - u) * (1 - optimizer.beta_2))
+        v.assign(v - ops.cast(m * alpha, v.dtype) / (ops.sqrt(u) + optimizer.epsilon))
+
+
+class BrokenAdamKernelBackend(NumpyBackend):
+    name = "numpy-broken-adam-kernel"
+
+    def fused_kernels(self):
+        return {"optimizer.adam": _adam_kernel_without_bias_correction}

@@ -3,6 +3,8 @@ only where it should (the checks are not vacuous)."""
 
 from __future__ import annotations
 
+import pytest
+
 from conformance import runner
 
 # "module:attr" specs, as the CLI takes them (the repro command must name the backend)
@@ -47,3 +49,13 @@ def test_leaky_relu_is_caught_by_fit_and_localised_by_the_step_check(tmp_path):
     assert status[("fit.mlp_dropout", "fit_steps")] == "fail"
     detail = next(r.detail for r in report.results if r.check == "fit_steps")
     assert "first wrong at step 1" in detail  # the error shows where it appears
+
+
+def test_wrong_fused_adam_kernel_is_caught(tmp_path):
+    pytest.importorskip("refkeras.backend.fused", reason="fused-kernel registry not in this tree")
+    spec = "component_broken_backends:BrokenAdamKernelBackend"
+    report = runner.run(spec, "ci", only="fused.optimizer.adam", repro_dir=tmp_path)
+    assert _status(report)[("fused.optimizer.adam", "fused_kernel")] == "fail"
+    # the reference has no kernels: the same record is "not applicable" there, not a failure
+    ok = runner.run("numpy", "ci", only="fused.optimizer.adam", repro_dir=tmp_path)
+    assert _status(ok)[("fused.optimizer.adam", "fused_kernel")] == "pass"
