@@ -35,7 +35,8 @@ def _optimizer_side(cls, config, case: OptimizerCase, update, backend) -> list:
             result = update(optimizer, g, variables, optimizer.learning_rate)
             if result is NotImplemented:
                 return None
-            optimizer.iterations.assign(np.asarray(B.to_numpy(optimizer.iterations)) + 1)
+            # what Optimizer.apply does after the update (``iterations`` reads as a Tensor)
+            optimizer._iterations.assign(np.asarray(B.to_numpy(optimizer.iterations)) + 1)
             out.append([B.to_numpy(v) for v in variables + optimizer.variables])
         return out
 
