@@ -70,6 +70,12 @@ def main(argv=None) -> int:
     p_demo.add_argument("--seed", type=int, default=1337)
     p_demo.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     sub.add_parser("info", help="print version, backend and configuration")
+    p_conf = sub.add_parser(
+        "conformance", help="check a backend against the reference (the conformance suite)"
+    )
+    from conformance.cli import add_arguments  # argparse only; the suite loads when it runs
+
+    add_arguments(p_conf)
     args = parser.parse_args(argv)
     if args.version or args.command == "info":
         import refkeras
@@ -81,6 +87,10 @@ def main(argv=None) -> int:
             f"image_data_format: {refkeras.config.image_data_format()}"
         )
         return 0
+    if args.command == "conformance":
+        from conformance.cli import run
+
+        return run(args)
     if args.command == "demo":
         accuracy = demo(epochs=args.epochs, seed=args.seed, verbose=args.verbose)
         return 0 if accuracy >= 0.9 else 1
