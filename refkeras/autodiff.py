@@ -118,7 +118,7 @@ def backward(targets, output_gradients, sources) -> list:
         for p, x, gi in zip(node.parents, node.inputs, in_grads):
             if p is None or gi is None or not leads.get(id(p.node), False):
                 continue
-            gi = np.asarray(gi, dtype=x.dtype) if gi.dtype != x.dtype else gi
+            gi = gi.astype(x.dtype) if gi.dtype != x.dtype else gi
             if gi.shape != x.shape:
                 gi = np.broadcast_to(gi, x.shape)
             pslot = grads.setdefault(id(p.node), [None] * len(p.node.outputs))
@@ -204,6 +204,7 @@ class GradientTape:
         """Gradients of ``target`` (a tensor, or a structure whose leaves are summed) with respect
         to ``sources``, returned with the structure of ``sources``; ``None`` (or zeros with
         ``unconnected_gradients="zero"``) for sources the target does not depend on."""
+        from refkeras import backend
         from refkeras.backend.tensor import Tensor
 
         if self._used and not self.persistent:
@@ -222,7 +223,7 @@ class GradientTape:
             seeds = [np.ones_like(t.value) for t in targets]
         else:
             seeds = [
-                np.asarray(getattr(g, "value", g), dtype=t.value.dtype)
+                backend.asarray(getattr(g, "value", g), dtype=t.value.dtype)
                 for t, g in zip(targets, tree.flatten(output_gradients))
             ]
         flat_sources = tree.flatten(sources)
@@ -231,5 +232,5 @@ class GradientTape:
         for s, g in zip(flat_sources, grads):
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros(s.shape, dtype=np.dtype(s.dtype))
-            out.append(None if g is None else Tensor(np.asarray(g)))
+            out.append(None if g is None else Tensor(backend.asarray(g)))
         return tree.pack_sequence_as(sources, out)

@@ -8,6 +8,13 @@ from refkeras.backend import operators
 from refkeras.backend.operators import OperatorMixin
 
 
+def _host(array) -> np.ndarray:
+    """The value of a backend array as a NumPy array (a device-to-host copy on GPUs)."""
+    from refkeras.backend import dispatch
+
+    return dispatch.active_backend().to_numpy(array)
+
+
 class Tensor(OperatorMixin):
     """An eager tensor of the active backend.
 
@@ -41,10 +48,10 @@ class Tensor(OperatorMixin):
         return int(self.value.size)
 
     def numpy(self) -> np.ndarray:
-        return np.asarray(self.value)
+        return _host(self.value)
 
     def __array__(self, dtype=None, copy=None):
-        a = np.asarray(self.value)
+        a = _host(self.value)
         return a if dtype is None else a.astype(dtype)
 
     def __len__(self) -> int:
@@ -74,10 +81,10 @@ class Tensor(OperatorMixin):
         return format(str(self), spec)
 
     def __repr__(self) -> str:
-        return f"<Tensor shape={self.shape}, dtype={self.dtype}, value=\n{np.asarray(self.value)}>"
+        return f"<Tensor shape={self.shape}, dtype={self.dtype}, value=\n{_host(self.value)}>"
 
     def __str__(self) -> str:
-        return str(np.asarray(self.value))
+        return str(_host(self.value))
 
     def astype(self, dtype):
         return operators._ops.cast(self, dtype)

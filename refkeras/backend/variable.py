@@ -45,11 +45,28 @@ class StatelessScope:
         self._values[id(variable)] = (variable, value)
 
 
-def _to_array(value, dtype) -> np.ndarray:
+def _to_array(value, dtype):
+    """A new backend array holding ``value`` in ``dtype`` (never aliasing ``value``)."""
+    from refkeras.backend import dispatch
+
     if isinstance(value, Variable):
         value = value.numpy()
     value = getattr(value, "value", value)
-    return np.array(value, dtype=dtype)
+    array = dispatch.active_backend().asarray(value, dtype=dtype)
+    return array.copy() if array is value else array
+
+
+def _is_backend_array(value) -> bool:
+    from refkeras.backend import dispatch
+
+    return isinstance(value, dispatch.active_backend().array_types)
+
+
+def _host(array) -> np.ndarray:
+    """The value of a backend array as a NumPy array (a device-to-host copy on GPUs)."""
+    from refkeras.backend import dispatch
+
+    return dispatch.active_backend().to_numpy(array)
 
 
 class Variable(OperatorMixin):
@@ -106,10 +123,10 @@ class Variable(OperatorMixin):
         else:
             value = getattr(initializer, "value", initializer)
             if dtype is None:
-                arr = np.asarray(value)
+                arr = value if _is_backend_array(value) else np.asarray(value)
                 keep = arr.dtype.kind in "iub" or (
                     arr.dtype.kind == "f"
-                    and isinstance(value, np.ndarray | np.generic | Tensor)
+                    and (isinstance(value, np.ndarray | np.generic) or _is_backend_array(value))
                     and arr.dtype != np.float64
                 )
                 dtype = arr.dtype if keep else config.floatx()
@@ -143,10 +160,10 @@ class Variable(OperatorMixin):
         return Tensor(array)
 
     def numpy(self) -> np.ndarray:
-        return np.array(self._current())
+        return np.array(_host(self._current()))
 
     def __array__(self, dtype=None, copy=None):
-        a = np.asarray(self._current())
+        a = _host(self._current())
         return a if dtype is None else a.astype(dtype)
 
     @property
@@ -181,12 +198,12 @@ class Variable(OperatorMixin):
         return int(self._current())
 
     def __format__(self, spec: str) -> str:
-        return format(np.asarray(self._current()).item() if self.ndim == 0 else str(self), spec)
+        return format(_host(self._current()).item() if self.ndim == 0 else str(self), spec)
 
     def __repr__(self) -> str:
         return (
             f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
-            f"value={np.asarray(self._current())}>"
+            f"value={_host(self._current())}>"
         )
 
     def __pos__(self):

@@ -23,6 +23,7 @@ import inspect
 import numpy as np
 
 from refkeras import config
+from refkeras.backend import dispatch
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.keras_tensor import KerasTensor, any_symbolic
 from refkeras.backend.tensor import Tensor
@@ -438,7 +439,7 @@ class Layer:
         if isinstance(x, Variable):
             x = x.value
         if isinstance(x, np.ndarray | np.generic):
-            x = Tensor(np.asarray(x))
+            x = Tensor(dispatch.active_backend().asarray(x))
         if isinstance(x, Tensor):
             kind = x.value.dtype.kind
             if self.autocast and kind == "f" and x.value.dtype != np.dtype(self.compute_dtype):
@@ -673,7 +674,9 @@ def infer_output_spec(layer_or_fn, args, kwargs):
                 (sizes["batch"] if i == 0 else sizes["other"]) if d is None else d
                 for i, d in enumerate(x.shape)
             )
-            return Tensor(np.zeros(shape, dtype=np.dtype(x.dtype)))
+            return Tensor(
+                dispatch.active_backend().asarray(np.zeros(shape, dtype=np.dtype(x.dtype)))
+            )
 
         c_args = tree.map_structure(concrete, args)
         c_kwargs = {k: tree.map_structure(concrete, v) for k, v in kwargs.items()}

@@ -264,7 +264,7 @@ def _activation_name(fn) -> str:
 
 
 def _mask_array(mask):
-    return None if mask is None else np.asarray(mask)
+    return None if mask is None else ops.convert_to_tensor(mask).value  # a backend array
 
 
 class _BuiltinRNN(RNN):

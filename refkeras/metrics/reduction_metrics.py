@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from refkeras import config, ops
+from refkeras.backend import to_numpy
 from refkeras.backend.tensor import Tensor
 from refkeras.losses import loss as loss_module
 from refkeras.metrics.metric import Metric
@@ -26,7 +27,7 @@ from refkeras.saving.object_registration import register_builtin
 def as_array(x, dtype=None) -> np.ndarray:
     """``x`` (tensor, variable, array or Python value) as a NumPy array, converted the way
     ``ops.convert_to_tensor`` does (Python floats become ``floatx``)."""
-    return np.asarray(ops.convert_to_tensor(x, dtype=dtype).value)
+    return to_numpy(ops.convert_to_tensor(x, dtype=dtype).value)
 
 
 def detach(x):

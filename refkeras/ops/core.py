@@ -52,12 +52,14 @@ def to_tensor(x, dtype=None) -> Tensor:
     elif isinstance(x, KerasTensor):
         raise ValueError(f"Cannot compute a symbolic KerasTensor eagerly: {x}")
     else:
-        arr = np.asarray(x)
+        device = dispatch.active_backend()
+        on_device = isinstance(x, device.array_types) and not isinstance(x, np.generic)
+        arr = x if on_device else np.asarray(x)
         if arr.dtype == np.float64 and not isinstance(x, np.ndarray | np.generic):
             arr = arr.astype(_floatx())  # Python floats and lists default to floatx, as Keras
         elif arr.dtype.kind in "OUS":
             raise TypeError(f"Cannot convert {x!r} (dtype {arr.dtype}) to a numeric tensor.")
-        t = Tensor(arr)
+        t = Tensor(device.asarray(arr))
     if dtype is not None:
         dtype = standardize_dtype(dtype)
         if t.value.dtype != np.dtype(dtype):
@@ -81,7 +83,7 @@ def convert_to_numpy(x) -> np.ndarray:
     """``x`` as a NumPy array."""
     if isinstance(x, Tensor | Variable):
         return np.array(x)
-    return np.asarray(x)
+    return dispatch.active_backend().to_numpy(x)
 
 
 @op
@@ -126,7 +128,7 @@ def binary_operands(a, b) -> tuple[Tensor, Tensor]:
             strong, dt = to_tensor(strong, _floatx()), np.dtype(_floatx())
         elif isinstance(scalar, int) and not isinstance(scalar, bool) and dt.kind == "b":
             strong, dt = to_tensor(strong, "int32"), np.dtype("int32")
-        weak = Tensor(np.asarray(scalar, dtype=dt))
+        weak = Tensor(dispatch.active_backend().asarray(scalar, dtype=dt))
         return (weak, strong) if a_weak else (strong, weak)
     ta, tb = to_tensor(a), to_tensor(b)
     if ta.value.dtype != tb.value.dtype:

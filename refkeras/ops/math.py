@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from refkeras.backend import asarray, to_numpy
 from refkeras.backend.tensor import Tensor
 from refkeras.ops import numpy as knp
 from refkeras.ops.core import call, float_operand, op, stop_gradient, to_tensor
@@ -34,17 +35,17 @@ def top_k(x, k, sorted=True):  # noqa: A002
     """(values, indices) of the ``k`` largest entries along the last axis (first index wins
     ties)."""
     x = to_tensor(x)
-    idx = np.argsort(-np.asarray(x.value), axis=-1, kind="stable")[..., :k].astype(np.int32)
-    return knp.take_along_axis(x, idx, axis=-1), Tensor(idx)
+    idx = np.argsort(-to_numpy(x.value), axis=-1, kind="stable")[..., :k].astype(np.int32)
+    return knp.take_along_axis(x, idx, axis=-1), Tensor(asarray(idx))
 
 
 @op
 def in_top_k(targets, predictions, k):
     """Whether each target's score is among the ``k`` largest: its rank ``1 + #(scores strictly
     larger)`` is at most ``k`` (so ties count as in); a NaN score counts as -inf (Keras/JAX)."""
-    preds = np.asarray(to_tensor(predictions).value)
-    t = np.asarray(to_tensor(targets).value).astype(np.int64).reshape(-1)
+    preds = to_numpy(to_tensor(predictions).value)
+    t = to_numpy(to_tensor(targets).value).astype(np.int64).reshape(-1)
     target_score = preds[np.arange(preds.shape[0]), t]
     target_score = np.where(np.isnan(target_score), -np.inf, target_score)
     rank = 1 + np.sum(preds > target_score[:, None], axis=-1)
-    return Tensor(rank <= k)
+    return Tensor(asarray(rank <= k))

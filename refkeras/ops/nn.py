@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from refkeras import config
+from refkeras.backend import asarray, to_numpy
 from refkeras.backend.tensor import Tensor
 from refkeras.ops import numpy as knp
 from refkeras.ops.core import call, float_operand, op, to_tensor
@@ -143,12 +144,12 @@ def log_softmax(x, axis=-1):
 @op
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot encoding of integer ``x``; negative or out-of-range indices give all zeros."""
-    x = np.asarray(to_tensor(x).value).astype(np.int64)
+    x = to_numpy(to_tensor(x).value).astype(np.int64)
     dtype = dtype or config.floatx()
     out = (x[..., None] == np.arange(num_classes)).astype(dtype)
     if axis != -1:
         out = np.moveaxis(out, -1, axis)
-    return Tensor(out)
+    return Tensor(asarray(out))
 
 
 def _crossentropy_shapes(target, output):
@@ -200,7 +201,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Categorical crossentropy with integer class ids as the target."""
     output = float_operand(output)
-    target = np.asarray(to_tensor(target).value).astype(np.int32)
+    target = to_numpy(to_tensor(target).value).astype(np.int32)
     if target.ndim == output.ndim and target.shape[-1] == 1:
         target = np.squeeze(target, axis=-1)
     if output.ndim < 1:

@@ -11,6 +11,7 @@ import builtins
 
 import numpy as np
 
+from refkeras.backend import asarray, to_numpy
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.tensor import Tensor
 from refkeras.ops.core import binary_operands, call, float_operand, op, to_tensor
@@ -142,7 +143,7 @@ def mod(x1, x2):
 def where(condition, x1=None, x2=None):
     """Elements of ``x1`` where ``condition`` else ``x2``."""
     if x1 is None and x2 is None:
-        return tuple(Tensor(i.astype(np.int32)) for i in np.nonzero(np.asarray(condition)))
+        return tuple(Tensor(asarray(i, np.int32)) for i in np.nonzero(to_numpy(condition)))
     a, b = binary_operands(x1, x2)
     cond = to_tensor(condition)
     if cond.value.dtype != np.bool_:
@@ -211,12 +212,12 @@ def std(x, axis=None, keepdims=False):
 
 @op
 def any(x, axis=None, keepdims=False):  # noqa: A001
-    return Tensor(np.any(np.asarray(to_tensor(x).value), axis=_axis(axis), keepdims=keepdims))
+    return Tensor(np.any(to_tensor(x).value, axis=_axis(axis), keepdims=keepdims))
 
 
 @op
 def all(x, axis=None, keepdims=False):  # noqa: A001
-    return Tensor(np.all(np.asarray(to_tensor(x).value), axis=_axis(axis), keepdims=keepdims))
+    return Tensor(np.all(to_tensor(x).value, axis=_axis(axis), keepdims=keepdims))
 
 
 def _axis(axis):
@@ -225,7 +226,7 @@ def _axis(axis):
 
 @op
 def count_nonzero(x, axis=None):
-    return Tensor(np.asarray(np.count_nonzero(to_tensor(x).value, axis=_axis(axis)), np.int32))
+    return Tensor(asarray(np.count_nonzero(to_tensor(x).value, axis=_axis(axis)), np.int32))
 
 
 @op
@@ -437,7 +438,7 @@ def _static_key(key):
     if isinstance(key, tuple):
         return tuple(_static_key(k) for k in key)
     if isinstance(key, Tensor):
-        return np.asarray(key.value)
+        return to_numpy(key.value)
     if isinstance(key, list):
         return np.asarray(key)
     return key
@@ -448,7 +449,7 @@ def take(x, indices, axis=None):
     x = to_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    idx = np.asarray(to_tensor(indices).value)
+    idx = to_tensor(indices).value
     if idx.dtype.kind not in "iu":
         idx = idx.astype(np.int64)
     return call("take", x, idx, axis=axis)
@@ -457,7 +458,7 @@ def take(x, indices, axis=None):
 @op
 def take_along_axis(x, indices, axis=None):
     x = to_tensor(x)
-    idx = np.asarray(to_tensor(indices).value).astype(np.int64)
+    idx = to_tensor(indices).value.astype(np.int64)
     return call("take_along_axis", x, idx, axis=axis)
 
 
@@ -510,45 +511,45 @@ def _dt(dtype, default=None):
 
 
 def zeros(shape, dtype=None):
-    return Tensor(np.zeros(shape, _dt(dtype)))
+    return Tensor(asarray(np.zeros(shape, _dt(dtype))))
 
 
 def ones(shape, dtype=None):
-    return Tensor(np.ones(shape, _dt(dtype)))
+    return Tensor(asarray(np.ones(shape, _dt(dtype))))
 
 
 def full(shape, fill_value, dtype=None):
-    return Tensor(np.full(shape, fill_value, _dt(dtype)))
+    return Tensor(asarray(np.full(shape, fill_value, _dt(dtype))))
 
 
 def eye(N, M=None, k=0, dtype=None):
-    return Tensor(np.eye(N, M, k, dtype=_dt(dtype)))
+    return Tensor(asarray(np.eye(N, M, k, dtype=_dt(dtype))))
 
 
 identity = eye
 
 
 def zeros_like(x, dtype=None):
-    return Tensor(np.zeros(x.shape, _dt(dtype, standardize_dtype(x.dtype))))
+    return Tensor(asarray(np.zeros(x.shape, _dt(dtype, standardize_dtype(x.dtype)))))
 
 
 def ones_like(x, dtype=None):
-    return Tensor(np.ones(x.shape, _dt(dtype, standardize_dtype(x.dtype))))
+    return Tensor(asarray(np.ones(x.shape, _dt(dtype, standardize_dtype(x.dtype)))))
 
 
 def full_like(x, fill_value, dtype=None):
-    return Tensor(np.full(x.shape, fill_value, _dt(dtype, standardize_dtype(x.dtype))))
+    return Tensor(asarray(np.full(x.shape, fill_value, _dt(dtype, standardize_dtype(x.dtype)))))
 
 
 def arange(start, stop=None, step=1, dtype=None):
     if dtype is None:
         ints = builtins.all(isinstance(v, int) for v in (start, stop or 0, step))
         dtype = "int32" if ints else None
-    return Tensor(np.arange(start, stop, step, dtype=_dt(dtype)))
+    return Tensor(asarray(np.arange(start, stop, step, dtype=_dt(dtype))))
 
 
 def linspace(start, stop, num=50, endpoint=True, dtype=None):
-    return Tensor(np.linspace(start, stop, num, endpoint=endpoint, dtype=_dt(dtype)))
+    return Tensor(asarray(np.linspace(start, stop, num, endpoint=endpoint, dtype=_dt(dtype))))
 
 
 def array(x, dtype=None):

@@ -30,6 +30,8 @@ class Adam(Optimizer):
         **kwargs: the base :class:`Optimizer` arguments.
     """
 
+    _fused_update = "optimizer.adam"
+
     def __init__(
         self,
         learning_rate=0.001,

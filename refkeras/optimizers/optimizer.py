@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from refkeras import ops
+from refkeras.backend import fused
 from refkeras.backend.variable import StatelessScope, Variable
 from refkeras.config import floatx
 from refkeras.optimizers import schedules
@@ -458,7 +459,16 @@ class Optimizer:
         for acc, new in zip(accumulators, new_accumulated):
             acc.assign(new)
 
+    #: the name of the reference composition in :mod:`refkeras.backend.fused` that
+    #: ``_backend_update_step`` runs (a backend may replace it with one fused kernel)
+    _fused_update: str | None = None
+
     def _backend_update_step(self, grads: list, trainable_variables: list, learning_rate) -> None:
+        """``update_step`` for every variable (through :func:`refkeras.backend.fused.run` when the
+        optimizer names a composition, so a backend may run all the updates as one kernel)."""
+        if self._fused_update is not None:
+            fused.run(self._fused_update, self, grads, trainable_variables, learning_rate)
+            return
         for grad, var in zip(grads, trainable_variables):
             self.update_step(grad, var, learning_rate)
 

@@ -32,6 +32,8 @@ class RMSprop(Optimizer):
         **kwargs: the base :class:`Optimizer` arguments.
     """
 
+    _fused_update = "optimizer.rmsprop"
+
     def __init__(
         self,
         learning_rate=0.001,

@@ -26,6 +26,8 @@ class SGD(Optimizer):
         **kwargs: the base :class:`Optimizer` arguments (``weight_decay``, ``clipnorm``...).
     """
 
+    _fused_update = "optimizer.sgd"
+
     def __init__(
         self,
         learning_rate=0.01,

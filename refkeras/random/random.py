@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from refkeras import config
+from refkeras.backend import asarray, to_numpy
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.tensor import Tensor
 from refkeras.ops.core import to_tensor
@@ -21,28 +22,29 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> Tensor:
     """Floats uniformly distributed in [minval, maxval)."""
     key, draw = draw_seed(seed)
     u = prng.uniform01(key, draw, tuple(shape), "float64")
-    return Tensor((minval + (maxval - minval) * u).astype(_dtype(dtype)))
+    return Tensor(asarray((minval + (maxval - minval) * u).astype(_dtype(dtype))))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normally distributed floats."""
     key, draw = draw_seed(seed)
     z = prng.normal01(key, draw, tuple(shape), "float64")
-    return Tensor((mean + stddev * z).astype(_dtype(dtype)))
+    return Tensor(asarray((mean + stddev * z).astype(_dtype(dtype))))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normal floats with values more than two standard deviations from the mean redrawn."""
     key, draw = draw_seed(seed)
     z = prng.truncated_normal01(key, draw, tuple(shape), "float64")
-    return Tensor((mean + stddev * z).astype(_dtype(dtype)))
+    return Tensor(asarray((mean + stddev * z).astype(_dtype(dtype))))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None) -> Tensor:
     """Integers uniformly distributed in [minval, maxval)."""
     key, draw = draw_seed(seed)
     u = prng.uniform01(key, draw, tuple(shape), "float64")
-    return Tensor((minval + np.floor(u * (maxval - minval))).astype(standardize_dtype(dtype)))
+    ints = (minval + np.floor(u * (maxval - minval))).astype(standardize_dtype(dtype))
+    return Tensor(asarray(ints))
 
 
 def shuffle(x, axis=0, seed=None) -> Tensor:
@@ -50,7 +52,7 @@ def shuffle(x, axis=0, seed=None) -> Tensor:
     key, draw = draw_seed(seed)
     x = to_tensor(x)
     perm = prng.permutation(key, draw, x.shape[axis])
-    return Tensor(np.take(np.asarray(x.value), perm, axis=axis))
+    return Tensor(asarray(np.take(to_numpy(x.value), perm, axis=axis)))
 
 
 def permutation(n: int, seed=None) -> np.ndarray:
@@ -67,7 +69,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     """
     x = to_tensor(inputs)
     if rate >= 1.0:
-        return x * Tensor(np.zeros((), x.dtype))  # everything dropped (no 1 / 0 scale)
+        return x * Tensor(asarray(np.zeros((), x.dtype)))  # everything dropped (no 1 / 0 scale)
     shape = (
         tuple(x.shape)
         if noise_shape is None
@@ -76,5 +78,5 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     key, draw = draw_seed(seed)
     keep = prng.uniform01(key, draw, shape, "float32") < np.float32(1.0 - rate)
     scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
-    mask = Tensor(np.where(keep, scale, np.zeros((), x.dtype)).astype(x.dtype))
+    mask = Tensor(asarray(np.where(keep, scale, np.zeros((), x.dtype)).astype(x.dtype)))
     return x * mask

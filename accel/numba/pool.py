@@ -1,0 +1,181 @@
+"""Pooling on the Numba backend: one loop nest per primitive, over every output position and its
+window, with padding handled by bounds checks (no padded copy).  1-D and 2-D pooling run the 3-D
+kernels with unit spatial axes inserted.  Parallel over the batch (windows of different samples
+never share an input element, so the VJP's scatter-adds do not race).
+
+Semantics are the reference's (``refkeras/primitives/pool.py``): max pooling pads with ``-inf``
+and routes the cotangent like XLA's ``select_and_scatter(ge)`` scan (the first maximum of each
+window, moving on after NaN); average pooling divides by the number of unpadded elements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accel.numba._common import Twins, computable
+from refkeras.primitives import pool as ref
+
+
+def _as_3d(x, pool_size, strides, pads, out_shape):
+    """Insert unit spatial axes so that every rank runs the 3-D kernels."""
+    extra = 3 - (x.ndim - 2)
+    x5 = x.reshape(x.shape[:1] + (1,) * extra + x.shape[1:])
+    geometry = (
+        np.array((1,) * extra + tuple(pool_size), np.int64),
+        np.array((1,) * extra + tuple(strides), np.int64),
+        np.array((0,) * extra + tuple(lo for lo, _ in pads), np.int64),
+        (1,) * extra + tuple(out_shape),
+    )
+    return x5, geometry
+
+
+def _max_pool_kernel(loop):
+    def kernel(x, k, s, lo, out, choice):
+        # out[b, o, c] = max over taps; choice = flat tap index XLA's scan selects (-1: none)
+        n_b, n_d, n_h, n_w, n_c = x.shape
+        for b in loop(n_b):
+            for od in range(out.shape[1]):
+                for oh in range(out.shape[2]):
+                    for ow in range(out.shape[3]):
+                        for c in range(n_c):
+                            best = -np.inf
+                            peak = -np.inf
+                            at = 0
+                            tap = 0
+                            for td in range(k[0]):
+                                for th in range(k[1]):
+                                    for tw in range(k[2]):
+                                        d = od * s[0] + td - lo[0]
+                                        h = oh * s[1] + th - lo[1]
+                                        w = ow * s[2] + tw - lo[2]
+                                        v = -np.inf
+                                        if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                            v = x[b, d, h, w, c]
+                                        if tap == 0 or not best >= v:
+                                            best = v
+                                            at = tap
+                                        if v != v or peak != peak:
+                                            peak = np.nan
+                                        elif v > peak:
+                                            peak = v
+                                        tap += 1
+                            out[b, od, oh, ow, c] = peak
+                            choice[b, od, oh, ow, c] = at
+
+    return kernel
+
+
+def _max_pool_vjp_kernel(loop):
+    def kernel(g, choice, k, s, lo, dx):
+        n_b, n_d, n_h, n_w, n_c = dx.shape
+        for b in loop(n_b):
+            for od in range(g.shape[1]):
+                for oh in range(g.shape[2]):
+                    for ow in range(g.shape[3]):
+                        for c in range(n_c):
+                            tap = choice[b, od, oh, ow, c]
+                            td = tap // (k[1] * k[2])
+                            th = (tap // k[2]) % k[1]
+                            tw = tap % k[2]
+                            d = od * s[0] + td - lo[0]
+                            h = oh * s[1] + th - lo[1]
+                            w = ow * s[2] + tw - lo[2]
+                            if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                dx[b, d, h, w, c] += g[b, od, oh, ow, c]
+
+    return kernel
+
+
+def _avg_pool_kernel(loop):
+    def kernel(x, k, s, lo, out):
+        n_b, n_d, n_h, n_w, n_c = x.shape
+        for b in loop(n_b):
+            for od in range(out.shape[1]):
+                for oh in range(out.shape[2]):
+                    for ow in range(out.shape[3]):
+                        d0, h0, w0 = od * s[0] - lo[0], oh * s[1] - lo[1], ow * s[2] - lo[2]
+                        d1, h1, w1 = min(d0 + k[0], n_d), min(h0 + k[1], n_h), min(w0 + k[2], n_w)
+                        d0, h0, w0 = max(d0, 0), max(h0, 0), max(w0, 0)
+                        count = (d1 - d0) * (h1 - h0) * (w1 - w0)
+                        for c in range(n_c):
+                            total = x[b, 0, 0, 0, c] * 0
+                            for d in range(d0, d1):
+                                for h in range(h0, h1):
+                                    for w in range(w0, w1):
+                                        total += x[b, d, h, w, c]
+                            out[b, od, oh, ow, c] = total / count
+
+    return kernel
+
+
+def _avg_pool_vjp_kernel(loop):
+    def kernel(g, k, s, lo, dx):
+        n_b, n_d, n_h, n_w, n_c = dx.shape
+        for b in loop(n_b):
+            for od in range(g.shape[1]):
+                for oh in range(g.shape[2]):
+                    for ow in range(g.shape[3]):
+                        d0, h0, w0 = od * s[0] - lo[0], oh * s[1] - lo[1], ow * s[2] - lo[2]
+                        d1, h1, w1 = min(d0 + k[0], n_d), min(h0 + k[1], n_h), min(w0 + k[2], n_w)
+                        d0, h0, w0 = max(d0, 0), max(h0, 0), max(w0, 0)
+                        count = (d1 - d0) * (h1 - h0) * (w1 - w0)
+                        for c in range(n_c):
+                            share = g[b, od, oh, ow, c] / count
+                            for d in range(d0, d1):
+                                for h in range(h0, h1):
+                                    for w in range(w0, w1):
+                                        dx[b, d, h, w, c] += share
+
+    return kernel
+
+
+_max_pool = Twins(_max_pool_kernel)
+_max_pool_vjp = Twins(_max_pool_vjp_kernel)
+_avg_pool = Twins(_avg_pool_kernel)
+_avg_pool_vjp = Twins(_avg_pool_vjp_kernel)
+
+
+def _prepare(x, pool_size, strides, padding):
+    pool_size, strides, pads, out_shape = ref._geometry(x, pool_size, strides, padding)
+    x5, (k, s, lo, out3) = _as_3d(
+        np.ascontiguousarray(computable(x)), pool_size, strides, pads, out_shape
+    )
+    out_full = (x.shape[0], *out3, x.shape[-1])
+    return x5, k, s, lo, out_full, (x.shape[0], *out_shape, x.shape[-1])
+
+
+def max_pool(x, *, pool_size, strides, padding):
+    """N-D max pooling with ``-inf`` padding (see the reference)."""
+    x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
+    out = np.empty(out_full, x5.dtype)
+    choice = np.empty(out_full, np.int64)
+    _max_pool(x5.size * int(k.prod()), x5, k, s, lo, out, choice)
+    return out.reshape(out_shape).astype(x.dtype, copy=False)
+
+
+def max_pool_vjp(g, out, x, *, pool_size, strides, padding):
+    """Each window's cotangent goes to the element XLA's ``select_and_scatter(ge)`` selects."""
+    x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
+    _, choice = np.empty(out_full, x5.dtype), np.empty(out_full, np.int64)
+    _max_pool(x5.size * int(k.prod()), x5, k, s, lo, _, choice)
+    g5 = np.ascontiguousarray(computable(np.asarray(g, dtype=x.dtype))).reshape(out_full)
+    dx = np.zeros(x5.shape, g5.dtype)
+    _max_pool_vjp(dx.size, g5, choice, k, s, lo, dx)
+    return (dx.reshape(x.shape).astype(x.dtype, copy=False),)
+
+
+def average_pool(x, *, pool_size, strides, padding):
+    """N-D average pooling over the unpadded part of each window."""
+    x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
+    out = np.empty(out_full, x5.dtype)
+    _avg_pool(x5.size * int(k.prod()), x5, k, s, lo, out)
+    return out.reshape(out_shape).astype(x.dtype, copy=False)
+
+
+def average_pool_vjp(g, out, x, *, pool_size, strides, padding):
+    """dx[p] = sum over windows o containing p of g[o] / count(o)"""
+    x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
+    g5 = np.ascontiguousarray(computable(np.asarray(g, dtype=x.dtype))).reshape(out_full)
+    dx = np.zeros(x5.shape, g5.dtype)
+    _avg_pool_vjp(dx.size, g5, k, s, lo, dx)
+    return (dx.reshape(x.shape).astype(x.dtype, copy=False),)
