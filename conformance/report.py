@@ -104,7 +104,7 @@ class Report:
         finite = [
             r.max_error_ratio
             for r in self.results
-            if r.max_error_ratio is not None and math.isfinite(r.max_error_ratio)
+            if r.status == "pass" and r.max_error_ratio is not None
         ]
         worst = f", worst passing error/bound {max(finite):.3g}" if finite else ""
         lines = [

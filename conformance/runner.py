@@ -183,7 +183,7 @@ def available_backends() -> list[str]:
     for name in SHIPPED:
         try:
             resolve_backend(name)
-        except ImportError:
+        except (ImportError, RuntimeError):  # package missing; no device (cupy without a GPU)
             continue
         names.append(name)
     return names

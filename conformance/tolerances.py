@@ -95,18 +95,21 @@ def magnitude(model: ErrorModel, fn, arrays64: tuple, params: dict, ref: tuple) 
 
 def sensitivity(fn, arrays64: tuple, params: dict, ref: tuple, u: float) -> tuple:
     """``S``: the summed change of every float output when each float operand in turn is scaled
-    by ``1 + u`` (computed in float64, where ``u >= 2**-53`` is resolved)."""
+    by ``1 + u``, computed in float64.  ``1 + 2**-53`` is not a float64, so the operand is scaled
+    by ``1 + delta`` with ``delta = max(u, 2**-30)`` and the change by ``u / delta`` (first order:
+    the change is linear in a perturbation that small)."""
     total = [np.zeros(np.shape(r)) for r in ref]
+    delta = max(u, 2.0**-30)
     for k, a in enumerate(arrays64):
         if a is None or not is_float(np.asarray(a).dtype):
             continue
         moved = list(arrays64)
-        moved[k] = a * (1 + u)
+        moved[k] = a * (1 + delta)
         with np.errstate(all="ignore"):
             for i, (r, m) in enumerate(zip(ref, _tuple(fn(*moved, **params)))):
                 if m is not None and is_float(np.asarray(r).dtype):
-                    delta = np.abs(_f64(m) - _f64(r))
-                    total[i] = total[i] + np.where(np.isfinite(delta), delta, 0)
+                    change = np.abs(_f64(m) - _f64(r)) * (u / delta)
+                    total[i] = total[i] + np.where(np.isfinite(change), change, 0)
     return tuple(total)
 
 
