@@ -326,7 +326,9 @@ class Layer:
                 f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
                 f"length {len(weights)}, but the layer was expecting {len(layer_weights)} weights."
             )
-        arrays = [np.asarray(w) for w in weights]
+        from refkeras import backend
+
+        arrays = [w if isinstance(w, np.ndarray) else backend.to_numpy(w) for w in weights]
         for variable, value in zip(layer_weights, arrays):
             if tuple(variable.shape) != value.shape:
                 raise ValueError(

@@ -56,13 +56,17 @@ def _check_numeric(x, name):
 
 
 def to_arrays(structure, name):
-    """Lists of numbers become arrays; arrays, tensors and h5py datasets are kept."""
+    """Lists of numbers become arrays; NumPy arrays and h5py datasets are kept; tensors and
+    device arrays of the active backend are copied to the host (batches are cut on the host and
+    enter the step through ``backend.asarray``)."""
 
     def convert(v):
         if v is None or _is_h5(v) or isinstance(v, np.ndarray):
             out = v
         else:
-            out = np.asarray(v)
+            from refkeras import backend
+
+            out = backend.to_numpy(v)
         if out is not None:
             _check_numeric(out, name)
         return out
