@@ -35,8 +35,7 @@ SHARED_WITH_REFERENCE: tuple[str, ...] = (
     # broadcasting a reduced cotangent back (a view), cumulative products/sums along an axis
     "sum_vjp", "mean_vjp", "max_vjp", "min_vjp", "prod", "prod_vjp", "cumsum", "cumsum_vjp",
     "argmax_vjp", "argmin_vjp",
-    # im2col + BLAS matmul (conv), and not yet ported to Numba (depthwise conv, recurrences)
-    "conv", "conv_vjp", "depthwise_conv", "depthwise_conv_vjp",
+    # not yet ported to Numba (recurrences)
     "lstm", "lstm_vjp", "gru", "gru_vjp", "simple_rnn", "simple_rnn_vjp",
 )  # fmt: skip
 

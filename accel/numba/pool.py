@@ -30,58 +30,73 @@ def _as_3d(x, pool_size, strides, pads, out_shape):
 
 
 def _max_pool_kernel(loop):
-    def kernel(x, k, s, lo, out, choice):
-        # out[b, o, c] = max over taps; choice = flat tap index XLA's scan selects (-1: none)
+    def kernel(x, k, s, lo, out):
+        # out[b, o, c] = max over the window's taps, NaN if any is NaN; padded taps (-inf) never
+        # win, so they are skipped.  Channels innermost: contiguous, vectorized.
         n_b, n_d, n_h, n_w, n_c = x.shape
         for b in loop(n_b):
             for od in range(out.shape[1]):
                 for oh in range(out.shape[2]):
                     for ow in range(out.shape[3]):
-                        for c in range(n_c):
-                            best = -np.inf
-                            peak = -np.inf
-                            at = 0
-                            tap = 0
-                            for td in range(k[0]):
-                                for th in range(k[1]):
-                                    for tw in range(k[2]):
-                                        d = od * s[0] + td - lo[0]
-                                        h = oh * s[1] + th - lo[1]
-                                        w = ow * s[2] + tw - lo[2]
-                                        v = -np.inf
-                                        if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
-                                            v = x[b, d, h, w, c]
-                                        if tap == 0 or not best >= v:
-                                            best = v
-                                            at = tap
-                                        if v != v or peak != peak:
-                                            peak = np.nan
-                                        elif v > peak:
-                                            peak = v
-                                        tap += 1
-                            out[b, od, oh, ow, c] = peak
-                            choice[b, od, oh, ow, c] = at
+                        peak = out[b, od, oh, ow]
+                        peak[:] = -np.inf
+                        for td in range(k[0]):
+                            d = od * s[0] + td - lo[0]
+                            for th in range(k[1]):
+                                h = oh * s[1] + th - lo[1]
+                                for tw in range(k[2]):
+                                    w = ow * s[2] + tw - lo[2]
+                                    if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                        row = x[b, d, h, w]
+                                        for c in range(n_c):
+                                            v = row[c]
+                                            # v > peak, or v NaN; a NaN peak stays NaN
+                                            if v > peak[c] or v != v:
+                                                peak[c] = v
 
     return kernel
 
 
 def _max_pool_vjp_kernel(loop):
-    def kernel(g, choice, k, s, lo, dx):
-        n_b, n_d, n_h, n_w, n_c = dx.shape
+    def kernel(x, g, k, s, lo, dx):
+        # Per window, XLA's select_and_scatter(ge) scan over the taps in order (padded taps read
+        # -inf and can be selected, which drops the cotangent): the selected tap ``at`` moves to
+        # tap t unless best >= x_t.  Then g goes to the selected tap's input element.  Channels
+        # innermost; scratch ``best``/``at`` per sample (parallel over the batch: the windows of
+        # different samples never share an input element, so the scatter-adds do not race).
+        n_b, n_d, n_h, n_w, n_c = x.shape
         for b in loop(n_b):
+            best = np.empty(n_c, x.dtype)
+            at = np.empty(n_c, np.int64)
             for od in range(g.shape[1]):
                 for oh in range(g.shape[2]):
                     for ow in range(g.shape[3]):
-                        for c in range(n_c):
-                            tap = choice[b, od, oh, ow, c]
-                            td = tap // (k[1] * k[2])
-                            th = (tap // k[2]) % k[1]
-                            tw = tap % k[2]
+                        tap = 0
+                        for td in range(k[0]):
                             d = od * s[0] + td - lo[0]
-                            h = oh * s[1] + th - lo[1]
-                            w = ow * s[2] + tw - lo[2]
-                            if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
-                                dx[b, d, h, w, c] += g[b, od, oh, ow, c]
+                            for th in range(k[1]):
+                                h = oh * s[1] + th - lo[1]
+                                for tw in range(k[2]):
+                                    w = ow * s[2] + tw - lo[2]
+                                    inside = 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w
+                                    for c in range(n_c):
+                                        v = x[b, d, h, w, c] if inside else -np.inf
+                                        if tap == 0 or not best[c] >= v:
+                                            best[c] = v
+                                            at[c] = tap
+                                    tap += 1
+                        tap = 0
+                        for td in range(k[0]):
+                            d = od * s[0] + td - lo[0]
+                            for th in range(k[1]):
+                                h = oh * s[1] + th - lo[1]
+                                for tw in range(k[2]):
+                                    w = ow * s[2] + tw - lo[2]
+                                    if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                        for c in range(n_c):
+                                            if at[c] == tap:
+                                                dx[b, d, h, w, c] += g[b, od, oh, ow, c]
+                                    tap += 1
 
     return kernel
 
@@ -148,19 +163,17 @@ def max_pool(x, *, pool_size, strides, padding):
     """N-D max pooling with ``-inf`` padding (see the reference)."""
     x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
     out = np.empty(out_full, x5.dtype)
-    choice = np.empty(out_full, np.int64)
-    _max_pool(x5.size * int(k.prod()), x5, k, s, lo, out, choice)
+    _max_pool(x5.size * int(k.prod()), x5, k, s, lo, out)
     return out.reshape(out_shape).astype(x.dtype, copy=False)
 
 
 def max_pool_vjp(g, out, x, *, pool_size, strides, padding):
     """Each window's cotangent goes to the element XLA's ``select_and_scatter(ge)`` selects."""
     x5, k, s, lo, out_full, out_shape = _prepare(x, pool_size, strides, padding)
-    _, choice = np.empty(out_full, x5.dtype), np.empty(out_full, np.int64)
-    _max_pool(x5.size * int(k.prod()), x5, k, s, lo, _, choice)
     g5 = np.ascontiguousarray(computable(np.asarray(g, dtype=x.dtype))).reshape(out_full)
-    dx = np.zeros(x5.shape, g5.dtype)
-    _max_pool_vjp(dx.size, g5, choice, k, s, lo, dx)
+    g5 = g5.astype(x5.dtype, copy=False)
+    dx = np.zeros(x5.shape, x5.dtype)
+    _max_pool_vjp(dx.size * int(k.prod()), x5, g5, k, s, lo, dx)
     return (dx.reshape(x.shape).astype(x.dtype, copy=False),)
 
 
