@@ -19,6 +19,7 @@ are Numba loop nests over output positions and taps, channels innermost (contigu
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -238,6 +239,14 @@ def _cols(x5, geometry, groups, n_taps):
     return cols
 
 
+@functools.cache
+def _matmul_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype of a NumPy matmul of two ``dtype`` matrices (bfloat16 gives float32): the dtype
+    of the reference conv's output and kernel cotangent."""
+    one = np.ones((1, 1), dtype)
+    return (one @ one).dtype
+
+
 def _kernel_matrix(kernel, groups):
     """``(groups, taps*Cg, Og)`` (a view when ``groups == 1``)."""
     return ref._kernel_matrix(kernel, groups)
@@ -246,7 +255,7 @@ def _kernel_matrix(kernel, groups):
 def conv(x, kernel, *, strides, padding, dilation_rate, groups=1):
     """N-D grouped, strided, dilated convolution, channels_last (see the reference):
     ``out[b, o, g*Og + j] = sum_{t, c} xpad[b, o*s + t*d, g*Cg + c] * kernel[t, c, g*Og + j]``."""
-    dtype = np.asarray(kernel).dtype  # the reference's output dtype
+    dtype = _matmul_dtype(np.asarray(kernel).dtype)  # the reference's output dtype
     x5, kc, geometry, out_shape = _prepare(x, kernel, strides, padding, dilation_rate, groups)
     n_taps = math.prod(kc.shape[:-2])
     cols = _cols(x5, geometry, groups, n_taps)
@@ -264,7 +273,8 @@ def conv(x, kernel, *, strides, padding, dilation_rate, groups=1):
 def conv_vjp(g, out, x, kernel, *, strides, padding, dilation_rate, groups=1):
     """``(dx, dkernel)``: ``dkmat = cols^T @ gmat``; ``dcols = gmat @ kmat^T`` scattered back onto
     the input positions each tap read (col2im, a Numba loop)."""
-    dtypes = (np.asarray(x).dtype, np.asarray(kernel).dtype)  # the reference's cotangent dtypes
+    # the reference's cotangent dtypes: dx is cast to x's, dkernel comes out of a matmul
+    dtypes = (np.asarray(x).dtype, _matmul_dtype(np.asarray(kernel).dtype))
     x_shape = np.shape(x)
     x5, kc, geometry, out_shape = _prepare(x, kernel, strides, padding, dilation_rate, groups)
     n_taps = math.prod(kc.shape[:-2])
