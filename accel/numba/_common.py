@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import overload
 
 #: options for serial kernels (small arrays: starting threads would cost more than the work)
 SERIAL = {"cache": True, "fastmath": False, "error_model": "numpy", "nogil": True}
@@ -47,7 +48,11 @@ class Twins:
         self.parallel = numba.njit(**PARALLEL)(make(numba.prange))
 
     def __call__(self, size: int, *args):
-        return (self.parallel if size >= PARALLEL_MIN else self.serial)(*args)
+        # One thread (NUMBA_NUM_THREADS=1, or numba.set_num_threads(1)): the parallel version
+        # would only add its launch cost.
+        if size >= PARALLEL_MIN and numba.get_num_threads() > 1:
+            return self.parallel(*args)
+        return self.serial(*args)
 
 
 def computable(a):
@@ -113,3 +118,16 @@ def as_dtype(a, dtype):
     if isinstance(a, np.ndarray):
         return a.astype(dtype, copy=False)
     return np.asarray(a, dtype=dtype)[()]
+
+
+def _zero(x):
+    """A zero of ``x``'s type (Numba compiles :func:`_zero_overload` instead)."""
+    return type(x)(0)
+
+
+@overload(_zero)
+def _zero_overload(x):
+    # ``x``'s own type: a literal ``0`` makes Numba unify branches to float64 for float32 ``x``
+    # (measured: relu 5x slower, plus a cast back), and ``x * 0`` is NaN for infinite ``x``.
+    zero = numba.np.numpy_support.as_dtype(x).type(0)
+    return lambda x: zero

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accel.numba._common import Twins, computable
+from accel.numba._common import Twins, _zero, computable
 from refkeras.primitives import pool as ref
 
 
@@ -113,7 +113,7 @@ def _avg_pool_kernel(loop):
                         d0, h0, w0 = max(d0, 0), max(h0, 0), max(w0, 0)
                         count = (d1 - d0) * (h1 - h0) * (w1 - w0)
                         for c in range(n_c):
-                            total = x[b, 0, 0, 0, c] * 0
+                            total = _zero(x[b, 0, 0, 0, c])
                             for d in range(d0, d1):
                                 for h in range(h0, h1):
                                     for w in range(w0, w1):

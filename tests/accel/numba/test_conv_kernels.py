@@ -95,3 +95,13 @@ def test_bad_channels_raise_like_the_reference():
     x, k = _arrays((1, 5, 5, 3), (3, 3, 2, 4), np.float32)
     with pytest.raises(ValueError, match="Input channels"):
         nconv.conv(x, k, strides=1, padding="valid", dilation_rate=1)
+
+
+@pytest.mark.parametrize("x_shape,k_shape,strides,padding,dilation", CASES[::3] + EXTRA)
+def test_parallel_kernels_match_the_reference(
+    monkeypatch, x_shape, k_shape, strides, padding, dilation
+):
+    # every kernel takes its prange version (when Numba has more than one thread)
+    monkeypatch.setattr("accel.numba._common.PARALLEL_MIN", 0)
+    test_conv_matches_reference(x_shape, k_shape, strides, padding, dilation, np.float64)
+    test_depthwise_conv_matches_reference(x_shape, k_shape, strides, padding, dilation, np.float64)
