@@ -36,8 +36,15 @@ SHARED_WITH_REFERENCE: tuple[str, ...] = (
     "sum_vjp", "mean_vjp", "max_vjp", "min_vjp", "prod", "prod_vjp", "cumsum", "cumsum_vjp",
     "argmax_vjp", "argmin_vjp",
     # not yet ported to Numba (recurrences)
-    "lstm", "lstm_vjp", "gru", "gru_vjp", "simple_rnn", "simple_rnn_vjp",
+    "gru", "gru_vjp", "simple_rnn", "simple_rnn_vjp",
 )  # fmt: skip
+
+#: functions that are Numba kernels for some calls and run the reference's code for the others:
+#: name -> which calls run the reference (the choice is made in the function, see its file)
+PARTLY_SHARED_WITH_REFERENCE: dict[str, str] = {
+    "lstm": "activations other than tanh/sigmoid, or dtypes other than all-float32/all-float64",
+    "lstm_vjp": "activations other than tanh/sigmoid, or dtypes other than all-float32/all-float64",
+}
 
 
 class NumbaBackend(Backend):

@@ -12,7 +12,10 @@ import pytest
 pytest.importorskip("numba")
 
 from accel.numba import NumbaBackend  # noqa: E402
-from accel.numba.backend import SHARED_WITH_REFERENCE  # noqa: E402
+from accel.numba.backend import (  # noqa: E402
+    PARTLY_SHARED_WITH_REFERENCE,
+    SHARED_WITH_REFERENCE,
+)
 from refkeras.primitives.interface import ALL_PRIMITIVES, FAMILY_OF, reference_table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "primitives"))
@@ -73,6 +76,10 @@ def test_table_is_complete_and_shared_entries_are_declared():
             # A reference function in the Numba table must be declared as shared, never silent.
             assert (fn is ref) == (label in SHARED_WITH_REFERENCE), label
     assert all(FAMILY_OF[n.removesuffix("_vjp")] for n in SHARED_WITH_REFERENCE)
+    # partly shared: a Numba function of its own that runs the reference for declared calls
+    for label, reason in PARTLY_SHARED_WITH_REFERENCE.items():
+        assert FAMILY_OF[label.removesuffix("_vjp")] and reason
+        assert label not in SHARED_WITH_REFERENCE
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
