@@ -32,7 +32,7 @@ def _as_3d(x, pool_size, strides, pads, out_shape):
 def _max_pool_kernel(loop):
     def kernel(x, k, s, lo, out):
         # out[b, o, c] = max over the window's taps, NaN if any is NaN; padded taps (-inf) never
-        # win, so they are skipped.  Channels innermost: contiguous, vectorized.
+        # win, so they are skipped.  Channels innermost on 1-D rows: contiguous, vectorized.
         n_b, n_d, n_h, n_w, n_c = x.shape
         for b in loop(n_b):
             for od in range(out.shape[1]):
@@ -58,16 +58,18 @@ def _max_pool_kernel(loop):
 
 
 def _max_pool_vjp_kernel(loop):
-    def kernel(x, g, k, s, lo, dx):
+    def kernel(x, g, k, s, lo, neg_inf, dx):
         # Per window, XLA's select_and_scatter(ge) scan over the taps in order (padded taps read
         # -inf and can be selected, which drops the cotangent): the selected tap ``at`` moves to
         # tap t unless best >= x_t.  Then g goes to the selected tap's input element.  Channels
-        # innermost; scratch ``best``/``at`` per sample (parallel over the batch: the windows of
-        # different samples never share an input element, so the scatter-adds do not race).
+        # innermost on 1-D rows, ``neg_inf`` in x's dtype (a float64 -inf would make every
+        # comparison float64); scratch ``best``/``at`` per sample.  Parallel over the batch: the
+        # windows of different samples never share an input element, so the scatter-adds do
+        # not race.
         n_b, n_d, n_h, n_w, n_c = x.shape
         for b in loop(n_b):
             best = np.empty(n_c, x.dtype)
-            at = np.empty(n_c, np.int64)
+            at = np.empty(n_c, np.int32)
             for od in range(g.shape[1]):
                 for oh in range(g.shape[2]):
                     for ow in range(g.shape[3]):
@@ -78,13 +80,20 @@ def _max_pool_vjp_kernel(loop):
                                 h = oh * s[1] + th - lo[1]
                                 for tw in range(k[2]):
                                     w = ow * s[2] + tw - lo[2]
-                                    inside = 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w
-                                    for c in range(n_c):
-                                        v = x[b, d, h, w, c] if inside else -np.inf
-                                        if tap == 0 or not best[c] >= v:
-                                            best[c] = v
-                                            at[c] = tap
+                                    if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                        row = x[b, d, h, w]
+                                        for c in range(n_c):
+                                            v = row[c]
+                                            if tap == 0 or not best[c] >= v:
+                                                best[c] = v
+                                                at[c] = tap
+                                    else:
+                                        for c in range(n_c):
+                                            if tap == 0 or not best[c] >= neg_inf:
+                                                best[c] = neg_inf
+                                                at[c] = tap
                                     tap += 1
+                        grow = g[b, od, oh, ow]
                         tap = 0
                         for td in range(k[0]):
                             d = od * s[0] + td - lo[0]
@@ -93,9 +102,10 @@ def _max_pool_vjp_kernel(loop):
                                 for tw in range(k[2]):
                                     w = ow * s[2] + tw - lo[2]
                                     if 0 <= d < n_d and 0 <= h < n_h and 0 <= w < n_w:
+                                        drow = dx[b, d, h, w]
                                         for c in range(n_c):
                                             if at[c] == tap:
-                                                dx[b, d, h, w, c] += g[b, od, oh, ow, c]
+                                                drow[c] += grow[c]
                                     tap += 1
 
     return kernel
@@ -173,7 +183,8 @@ def max_pool_vjp(g, out, x, *, pool_size, strides, padding):
     g5 = np.ascontiguousarray(computable(np.asarray(g, dtype=x.dtype))).reshape(out_full)
     g5 = g5.astype(x5.dtype, copy=False)
     dx = np.zeros(x5.shape, x5.dtype)
-    _max_pool_vjp(dx.size * int(k.prod()), x5, g5, k, s, lo, dx)
+    neg_inf = x5.dtype.type(-np.inf)  # float inputs only, as the reference's -inf padding
+    _max_pool_vjp(dx.size * int(k.prod()), x5, g5, k, s, lo, neg_inf, dx)
     return (dx.reshape(x.shape).astype(x.dtype, copy=False),)
 
 
