@@ -33,7 +33,7 @@ SHARED_WITH_REFERENCE: tuple[str, ...] = (
     "tile_vjp", "repeat", "repeat_vjp", "flip", "flip_vjp", "take", "take_along_axis",
     "take_along_axis_vjp",
     # broadcasting a reduced cotangent back (a view), cumulative products/sums along an axis
-    "sum_vjp", "mean_vjp", "max_vjp", "min_vjp", "prod", "prod_vjp", "cumsum", "cumsum_vjp",
+    "sum_vjp", "mean_vjp", "prod", "prod_vjp", "cumsum", "cumsum_vjp",
     "argmax_vjp", "argmin_vjp",
     # not yet ported to Numba (recurrences)
     "gru", "gru_vjp", "simple_rnn", "simple_rnn_vjp",

@@ -85,7 +85,27 @@ def _arg_kernel(loop):
     return kernel
 
 
+def _chooser_vjp_kernel(loop):
+    def kernel(g, out, x, dx, zero):
+        # dx[o, k, i] = (g[o, i] * chosen) / count[o, i], chosen = (x[o, k, i] == out[o, i]),
+        # count = the number of chosen k: the reference's tie sharing, operation for operation
+        # (a NaN max chooses nothing: 0 / 0 = NaN, as the reference)
+        for o in loop(x.shape[0]):
+            count = np.zeros(x.shape[2], np.int64)
+            for k in range(x.shape[1]):
+                for i in range(x.shape[2]):
+                    if x[o, k, i] == out[o, i]:
+                        count[i] += 1
+            for k in range(x.shape[1]):
+                for i in range(x.shape[2]):
+                    chosen = g[o, i] if x[o, k, i] == out[o, i] else g[o, i] * zero
+                    dx[o, k, i] = chosen / g.dtype.type(count[i])
+
+    return kernel
+
+
 _sum = Twins(_sum_kernel)
+_chooser_vjp = Twins(_chooser_vjp_kernel)
 _extreme = Twins(_extreme_kernel)
 _arg = Twins(_arg_kernel)
 
@@ -155,14 +175,42 @@ def argmin(x, *, axis=None, keepdims=False):
     return _arg_reduce(x, axis, keepdims, -1, "argmin")
 
 
+def _chooser(g, out, x, axis, keepdims):
+    """max_vjp / min_vjp: the cotangent shared equally between the elements equal to the result
+    (``jax.grad(jnp.max)``'s tie rule), as ``g * (x == out) / count``."""
+    x = np.asarray(x)
+    g_dtype = np.asarray(g).dtype  # the reference's result: g * bool / count in g's dtype
+    dtype = g_dtype if g_dtype.kind in "fcV" else np.dtype(np.float64)
+    axes = normalize_axis(axis, x.ndim)
+    rest = tuple(i for i in range(x.ndim) if i not in axes)
+    x3, kept = _layout(computable(x), axis)
+    gc = computable(np.asarray(g))
+    g2 = np.ascontiguousarray(gc).reshape(x3.shape[0], x3.shape[2])
+    out2 = np.ascontiguousarray(computable(np.asarray(out, dtype=x.dtype))).reshape(g2.shape)
+    dx = np.empty(x3.shape, g2.dtype)
+    _chooser_vjp(x3.size, g2, out2.astype(x3.dtype, copy=False), x3, dx, g2.dtype.type(0))
+    if axes and axes != tuple(range(axes[0], axes[-1] + 1)):  # _layout transposed x
+        moved = [x.shape[i] for i in rest + axes]
+        dx = np.transpose(dx.reshape(moved), np.argsort(rest + axes))
+    return (dx.reshape(x.shape).astype(dtype, copy=False),)
+
+
+def max_vjp(g, out, x, *, axis=None, keepdims=False):
+    """The cotangent shared equally between tied maxima (see the reference)."""
+    return _chooser(g, out, x, axis, keepdims)
+
+
+def min_vjp(g, out, x, *, axis=None, keepdims=False):
+    """The cotangent shared equally between tied minima (see the reference)."""
+    return _chooser(g, out, x, axis, keepdims)
+
+
 # The VJPs of sum and mean broadcast the (small) reduced cotangent back: a NumPy view and one
 # scalar division, nothing to compile.  prod, cumsum and their VJPs are NumPy's cumulative
 # products/sums along an axis (memory-bound loops NumPy already runs at full speed).  Shared with
 # the reference on purpose; see SHARED_WITH_REFERENCE in backend.py.
 sum_vjp = ref.sum_vjp
 mean_vjp = ref.mean_vjp
-max_vjp = ref.max_vjp
-min_vjp = ref.min_vjp
 prod = ref.prod
 prod_vjp = ref.prod_vjp
 cumsum = ref.cumsum

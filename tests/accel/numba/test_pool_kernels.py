@@ -45,3 +45,34 @@ def test_pool_matches_reference(
     (dx,) = getattr(npool, name + "_vjp")(g, out, x, **kw)
     assert dx.dtype == expected_dx.dtype and dx.shape == expected_dx.shape
     np.testing.assert_allclose(dx, expected_dx, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize(
+    "shape,axis,keepdims",
+    [((4, 5, 6), 1, False), ((4, 5, 6), (0, 2), True), ((4, 5, 6), None, False),
+     ((2, 3, 3, 4), (1, 2), False), ((3, 4), -1, True)],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "x_dtype,g_dtype", [("f8", "f8"), ("f4", "f4"), ("f8", "f4"), ("i4", "f8")]
+)
+def test_max_min_vjp_share_ties_like_the_reference(
+    monkeypatch, shape, axis, keepdims, name, x_dtype, g_dtype, parallel
+):
+    from accel.numba import reduce as nreduce
+    from refkeras.primitives import reduce as rreduce
+
+    if parallel:
+        monkeypatch.setattr("accel.numba._common.PARALLEL_MIN", 0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, size=shape).astype(x_dtype)  # many ties
+    if x.dtype.kind == "f":
+        x.flat[3] = np.nan  # a NaN result chooses nothing: 0 / 0
+    out = getattr(rreduce, name)(x, axis=axis, keepdims=keepdims)
+    g = rng.normal(size=np.shape(out)).astype(g_dtype)
+    with np.errstate(invalid="ignore"):
+        (expected,) = getattr(rreduce, name + "_vjp")(g, out, x, axis=axis, keepdims=keepdims)
+    (actual,) = getattr(nreduce, name + "_vjp")(g, out, x, axis=axis, keepdims=keepdims)
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=1e-6)
