@@ -45,11 +45,19 @@ class StatelessScope:
         self._values[id(variable)] = (variable, value)
 
 
-def _to_array(value, dtype) -> np.ndarray:
+def _to_array(value, dtype):
+    """``value`` as an array of the active backend with ``dtype``: a private copy for NumPy
+    arrays (which are mutable), ``Backend.asarray`` for other backends (whose arrays may be
+    traced values inside a compiled step)."""
+    from refkeras.backend import dispatch
+
     if isinstance(value, Variable):
         value = value.numpy()
     value = getattr(value, "value", value)
-    return np.array(value, dtype=dtype)
+    backend = dispatch.active_backend()
+    if backend is None or np.ndarray in backend.array_types:
+        return np.array(value, dtype=dtype)
+    return backend.asarray(value, dtype)
 
 
 class Variable(OperatorMixin):

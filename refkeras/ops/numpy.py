@@ -448,7 +448,7 @@ def take(x, indices, axis=None):
     x = to_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    idx = np.asarray(to_tensor(indices).value)
+    idx = to_tensor(indices).value  # the backend's array (traced inside a compiled step)
     if idx.dtype.kind not in "iu":
         idx = idx.astype(np.int64)
     return call("take", x, idx, axis=axis)
@@ -457,7 +457,7 @@ def take(x, indices, axis=None):
 @op
 def take_along_axis(x, indices, axis=None):
     x = to_tensor(x)
-    idx = np.asarray(to_tensor(indices).value).astype(np.int64)
+    idx = to_tensor(indices).value.astype(np.int64)
     return call("take_along_axis", x, idx, axis=axis)
 
 
