@@ -59,6 +59,14 @@ def test_every_primitive_has_a_case():
     assert set(ALL_PRIMITIVES) - covered == set()
 
 
+def test_every_primitive_is_implemented_in_accel_jax():
+    """No fallback: every forward and VJP is a function of an ``accel.jax`` module."""
+    for name in ALL_PRIMITIVES:
+        forward, vjp = JAX[name]
+        for fn in (forward, vjp):
+            assert fn.__module__.startswith("accel.jax."), (name, fn.__module__)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,arrays,params", params_of(CASES))
 def test_matches_reference(name, arrays, params, dtype):
