@@ -13,8 +13,10 @@ the reference in the last bits (measured in ``tests/accel/jax/test_random.py``).
 
 from __future__ import annotations
 
+import functools
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -56,7 +58,7 @@ def random_bits(key, draw, n: int, attempt=0):
     return philox(key, lo, hi, _u32(draw), _u32(attempt))[0]
 
 
-def uniform01(key, draw, shape, dtype="float32", attempt=0):
+def _uniform01(key, draw, shape, dtype, attempt=0):
     """Uniform floats in [0, 1) on the grid of multiples of 2^-p (p = significand bits; 53 bits
     from two words for float64), exactly as the reference."""
     n = math.prod(shape)
@@ -73,31 +75,85 @@ def uniform01(key, draw, shape, dtype="float32", attempt=0):
     return u.reshape(shape).astype(dtype)
 
 
-def normal01(key, draw, shape, dtype="float32", attempt=0):
+def _normal01(key, draw, shape, dtype, attempt=0):
     """Standard normal floats by Box-Muller: ``sqrt(-2 ln(1 - u1)) * cos(2 pi u2)``."""
-    u1 = uniform01(key, draw, shape, "float64", attempt)
-    u2 = uniform01(key, draw, shape, "float64", _u32(attempt) + np.uint32(0x20000))
+    u1 = _uniform01(key, draw, shape, "float64", attempt)
+    u2 = _uniform01(key, draw, shape, "float64", _u32(attempt) + np.uint32(0x20000))
     z = jnp.sqrt(-2.0 * jnp.log1p(-u1)) * jnp.cos(2.0 * np.pi * u2)
     return z.astype(dtype)
 
 
-def truncated_normal01(key, draw, shape, dtype="float32"):
+def _truncated_normal01(key, draw, shape, dtype):
     """Standard normal floats in [-2, 2]: values outside are redrawn from fresh counters
     (attempt ``k * 0x40000``), until none is left (a ``lax.while_loop``)."""
 
     def redraw(state):
         z, attempt = state
-        fresh = normal01(key, draw, shape, "float64", attempt * np.uint32(0x40000))
+        fresh = _normal01(key, draw, shape, "float64", attempt * np.uint32(0x40000))
         return jnp.where(jnp.abs(z) > 2.0, fresh, z), attempt + np.uint32(1)
 
-    z0 = normal01(key, draw, shape, "float64")
+    z0 = _normal01(key, draw, shape, "float64")
     z, _ = lax.while_loop(
         lambda s: jnp.any(jnp.abs(s[0]) > 2.0), redraw, (z0, jnp.asarray(np.uint32(1)))
     )
     return z.astype(dtype)
 
 
-def permutation(key, draw, n: int):
+def _permutation(key, draw, n: int):
     """A permutation of ``range(n)``: indices sorted by their random words (stable on ties);
     int64 like the reference's ``np.argsort``."""
     return jnp.argsort(random_bits(key, draw, n), stable=True).astype(jnp.int64)
+
+
+# --- the public draws: compiled once per (shape, dtype), with key, draw and attempt as uint32
+# arrays so that new seeds and counters reuse the program (eager calls would otherwise run the
+# ten Philox rounds op by op).  Inside an enclosing ``jax.jit`` they are inlined.
+
+
+def _traced_words(key, draw, attempt=0):
+    return (_u32(key[0]), _u32(key[1])), _u32(draw), _u32(attempt)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))
+def _uniform01_jit(key, draw, attempt, *, shape, dtype):
+    return _uniform01(key, draw, shape, dtype, attempt)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))
+def _normal01_jit(key, draw, attempt, *, shape, dtype):
+    return _normal01(key, draw, shape, dtype, attempt)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "dtype"))
+def _truncated_normal01_jit(key, draw, *, shape, dtype):
+    return _truncated_normal01(key, draw, shape, dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("n",))
+def _permutation_jit(key, draw, *, n):
+    return _permutation(key, draw, n)
+
+
+def uniform01(key, draw, shape, dtype="float32", attempt=0):
+    """Uniform floats in [0, 1) on the grid of multiples of 2^-p (p = significand bits; 53 bits
+    from two words for float64), exactly as the reference."""
+    key, draw, attempt = _traced_words(key, draw, attempt)
+    return _uniform01_jit(key, draw, attempt, shape=tuple(shape), dtype=np.dtype(dtype))
+
+
+def normal01(key, draw, shape, dtype="float32", attempt=0):
+    """Standard normal floats by Box-Muller: ``sqrt(-2 ln(1 - u1)) * cos(2 pi u2)``."""
+    key, draw, attempt = _traced_words(key, draw, attempt)
+    return _normal01_jit(key, draw, attempt, shape=tuple(shape), dtype=np.dtype(dtype))
+
+
+def truncated_normal01(key, draw, shape, dtype="float32"):
+    """Standard normal floats in [-2, 2], out-of-range values redrawn (see the reference)."""
+    key, draw, _ = _traced_words(key, draw)
+    return _truncated_normal01_jit(key, draw, shape=tuple(shape), dtype=np.dtype(dtype))
+
+
+def permutation(key, draw, n: int):
+    """A permutation of ``range(n)`` (int64): indices sorted by their random words."""
+    key, draw, _ = _traced_words(key, draw)
+    return _permutation_jit(key, draw, n=int(n))

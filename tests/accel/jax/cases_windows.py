@@ -72,13 +72,10 @@ WINDOW_CASES = [
     _pool("average_pool", normal(2, 7, 6, 3), 2, None, "valid"),
     _pool("average_pool", normal(2, 7, 6, 3), (3, 2), (2, 1), "same"),
     _pool("average_pool", normal(2, 5, 4, 3, 2), 2, 1, "same"),
-    _rnn("lstm"),
     _rnn("lstm", mask=True, go_backwards=True),
     _rnn("lstm", activation="relu", recurrent_activation="hard_sigmoid"),
-    _rnn("gru"),
     _rnn("gru", mask=True, go_backwards=True),
     _rnn("gru", activation="linear", recurrent_activation="sigmoid"),
-    _rnn("simple_rnn"),
     _rnn("simple_rnn", mask=True, go_backwards=True),
     _rnn("simple_rnn", activation="relu"),
 ]

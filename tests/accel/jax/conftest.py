@@ -1,11 +1,15 @@
 """JAX backend tests: skipped as a whole when jax is not installed; XLA's persistent compilation
-cache goes to a temporary directory so that repeated runs compile less."""
+cache goes to one directory under the system's temporary directory, so that repeated runs on a
+machine compile less (eager JAX compiles every op once per shape)."""
 
+import os
 import tempfile
 
 import pytest
 
 jax = pytest.importorskip("jax")
 
-jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="refkeras-jax-cache-"))
+jax.config.update(
+    "jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "refkeras-jax-test-cache")
+)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
