@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from cases import CASES, params_of
-from cases_windows import WINDOW_CASES
+from jax_cases import CASES, params_of
+from jax_cases_windows import WINDOW_CASES
 
 from accel.jax import JaxBackend
 from refkeras.primitives.interface import ALL_PRIMITIVES, reference_table

@@ -1,11 +1,11 @@
 """Cases for the conv, pool and rnn primitives: ranks 1-3, odd/even kernels (asymmetric "same"
 padding), strides and dilations, groups, depthwise multipliers; pooling with ties, -inf and NaN;
-recurrences with masks, go_backwards and every activation.  Same record format as ``cases.py``."""
+recurrences with masks, go_backwards and every activation (record format of ``jax_cases.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
-from cases import normal
+from jax_cases import normal
 
 TIES_POOL = np.array([1.0, 3.0, 3.0, 2.0, -np.inf, -np.inf, 5.0, 5.0], np.float32).reshape(1, 8, 1)
 NAN_POOL = np.array([1.0, np.nan, 3.0, 0.0, 2.0, np.nan], np.float32).reshape(1, 6, 1)
