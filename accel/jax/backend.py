@@ -1,13 +1,15 @@
 """The JAX backend object: the primitive table of ``accel/jax/<family>.py`` on ``jax.Array``.
 
-**Why ``jax_enable_x64`` is turned on at import.**  refkeras computes float64 references (the
-conformance suite compares every backend against the reference in float64) and honours Keras
-dtypes exactly: a float64 or int64 tensor must stay float64/int64.  Without x64, JAX silently
-narrows both to 32 bits.  x64 only changes JAX's *defaults* for values created without a dtype
-(``jnp.zeros(n)`` would be float64, ``jnp.asarray(0.5)`` a weak float64); refkeras never relies
-on those: the core creates values with floatx/explicit dtypes, every array this backend creates
-names its dtype, and :meth:`JaxBackend.asarray` goes through NumPy so that Python scalars get
-NumPy's dtype as *strong* types (JAX's weak types would promote differently from the reference).
+**Why ``jax_enable_x64`` is turned on at import (and on activation).**  refkeras computes
+float64 references (the conformance suite compares every backend against the reference in
+float64) and honours Keras dtypes exactly: a float64 or int64 tensor must stay float64/int64.
+Without x64, JAX silently narrows both to 32 bits.  x64 only changes JAX's *defaults* for values
+created without a dtype (``jnp.zeros(n)`` would be float64, ``jnp.asarray(0.5)`` a weak
+float64); refkeras never relies on those: the core creates values with floatx/explicit dtypes,
+every array this backend creates names its dtype, and :meth:`JaxBackend.asarray` goes through
+NumPy so that Python scalars get NumPy's dtype as *strong* types (JAX's weak types would promote
+differently from the reference).  The flag is process-wide: other JAX code in the same process
+(e.g. Keras on JAX) sees x64 too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from refkeras.backend.base import Backend
 from refkeras.primitives.interface import PrimitiveTable
 
 jax.config.update("jax_enable_x64", True)
+
+
+def enable_x64() -> None:
+    """Turn ``jax_enable_x64`` on (again): at import and whenever the backend is activated, in
+    case other code (for example a test running Keras with JAX's defaults) turned it off."""
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
 
 
 class JaxBackend(Backend):
@@ -35,6 +44,7 @@ class JaxBackend(Backend):
     array_types = (jax.Array,)
 
     def primitives(self) -> dict[str, tuple]:
+        enable_x64()  # called when the backend is activated
         return PrimitiveTable("accel.jax")
 
     def asarray(self, x, dtype=None):

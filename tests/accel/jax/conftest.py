@@ -13,3 +13,12 @@ jax.config.update(
     "jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "refkeras-jax-test-cache")
 )
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _x64_on():
+    """The JAX backend's float64 semantics need x64, which the root conftest turns off for tests
+    that run Keras on JAX; switch it back on for every test here."""
+    from accel.jax.backend import enable_x64
+
+    enable_x64()
