@@ -46,7 +46,9 @@ class StatelessScope:
 
 
 def _to_array(value, dtype):
-    """A new backend array holding ``value`` in ``dtype`` (never aliasing ``value``)."""
+    """``value`` as an array of the active backend with ``dtype``: a private copy for NumPy
+    arrays (which are mutable), ``Backend.asarray`` for other backends (whose arrays may be
+    traced values inside a compiled step)."""
     from refkeras.backend import dispatch
 
     if isinstance(value, Variable):
