@@ -45,10 +45,18 @@ class StatelessScope:
         self._values[id(variable)] = (variable, value)
 
 
-def _to_array(value, dtype) -> np.ndarray:
+def _to_array(value, dtype):
+    """``value`` as a new array of ``dtype``: a NumPy copy, except that an array of a non-NumPy
+    backend (a JAX array, or a tracer while a compiled step is traced) stays on that backend."""
     if isinstance(value, Variable):
         value = value.numpy()
     value = getattr(value, "value", value)
+    if not isinstance(value, np.ndarray | np.generic):
+        from refkeras.backend import dispatch
+
+        backend = dispatch.active_backend()
+        if backend is not None and isinstance(value, backend.array_types):
+            return backend.asarray(value, dtype)
     return np.array(value, dtype=dtype)
 
 
@@ -209,6 +217,11 @@ class Variable(OperatorMixin):
         else:
             self._value = array
         return self
+
+    def _replace_value(self, array) -> None:
+        """Install ``array`` (a backend array of this variable's shape and dtype) as the value,
+        without a copy or a check: how a compiled step writes its new state back."""
+        self._value = array
 
     def assign_add(self, value) -> Variable:
         return self.assign(self._current() + _to_array(value, self._dtype))
