@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         import refkeras
 
         print(f"refkeras {refkeras.__version__}")
-        print(f"backend: {refkeras.backend.backend()}")
+        print(f"backend: {refkeras.backend.backend()} ({refkeras.backend.active().describe()})")
         print(
             f"floatx: {refkeras.config.floatx()}  epsilon: {refkeras.config.epsilon()}  "
             f"image_data_format: {refkeras.config.image_data_format()}"
