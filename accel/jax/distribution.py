@@ -23,9 +23,7 @@ def _device(d):
         for device in jax.devices(platform.lower()):
             if device.id == int(index):
                 return device
-    raise ValueError(
-        f"Unknown device {d!r}: expected a jax.Device or one of {list_devices()}."
-    )
+    raise ValueError(f"Unknown device {d!r}: expected a jax.Device or one of {list_devices()}.")
 
 
 def to_backend_mesh(device_mesh):

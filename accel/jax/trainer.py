@@ -101,8 +101,11 @@ class CompiledFunction:
             state = _replicate(state, mesh)
         n = len(batches)
         outputs = []
-        if self.kind != "predict" and n > 1 and n == self.trainer.steps_per_execution and (
-            _same_shapes(batches)
+        if (
+            self.kind != "predict"
+            and n > 1
+            and n == self.trainer.steps_per_execution
+            and (_same_shapes(batches))
         ):
             stacked = tree.map_structure(lambda *parts: np.stack(parts), *batches)
             if mesh is not None:
@@ -203,9 +206,9 @@ class CompiledFunction:
             return loss.value, (_values(y_pred), _masks(y_pred), new_state)
 
         trainable_values = [state[i] for i in index]
-        (loss, (pred, masks, state)), grads = jax.value_and_grad(
-            forward_and_loss, has_aux=True
-        )(trainable_values, state)
+        (loss, (pred, masks, state)), grads = jax.value_and_grad(forward_and_loss, has_aux=True)(
+            trainable_values, state
+        )
         y_pred = _with_masks(pred, masks)
         with StatelessScope(list(zip(variables, state))) as scope:
             trainer._loss_tracker.update_state(Tensor(loss), sample_weight=_batch_size(x))
