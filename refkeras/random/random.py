@@ -8,9 +8,27 @@ import numpy as np
 from refkeras import config
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.tensor import Tensor
-from refkeras.ops.core import to_tensor
+from refkeras.ops.core import call, to_tensor
 from refkeras.primitives import random as prng
 from refkeras.random.seed_generator import draw_seed
+
+
+def philox_module(draw):
+    """The Philox implementation for a draw: the reference (NumPy) for a concrete draw number,
+    the active backend's own (``Backend.random()``, e.g. ``jax.numpy``) for a traced one.  Both
+    give the same numbers."""
+    if isinstance(draw, int | np.integer):
+        return prng
+    from refkeras.backend import dispatch
+
+    backend = dispatch.active_backend()
+    random = getattr(backend, "random", None)
+    if random is None:
+        raise TypeError(
+            f"Backend {getattr(backend, 'name', backend)!r} traced a random draw but has no "
+            "random() (a Philox generator on its arrays)."
+        )
+    return random()
 
 
 def _dtype(dtype):
@@ -20,14 +38,14 @@ def _dtype(dtype):
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> Tensor:
     """Floats uniformly distributed in [minval, maxval)."""
     key, draw = draw_seed(seed)
-    u = prng.uniform01(key, draw, tuple(shape), "float64")
+    u = philox_module(draw).uniform01(key, draw, tuple(shape), "float64")
     return Tensor((minval + (maxval - minval) * u).astype(_dtype(dtype)))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normally distributed floats."""
     key, draw = draw_seed(seed)
-    z = prng.normal01(key, draw, tuple(shape), "float64")
+    z = philox_module(draw).normal01(key, draw, tuple(shape), "float64")
     return Tensor((mean + stddev * z).astype(_dtype(dtype)))
 
 
@@ -74,7 +92,12 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         else tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     )
     key, draw = draw_seed(seed)
-    keep = prng.uniform01(key, draw, shape, "float32") < np.float32(1.0 - rate)
+    u = philox_module(draw).uniform01(key, draw, shape, "float32")
+    if isinstance(u, np.ndarray):
+        keep = u < np.float32(1.0 - rate)
+        scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
+        return x * Tensor(np.where(keep, scale, np.zeros((), x.dtype)).astype(x.dtype))
+    # a backend array (traced): the same mask, built with primitives
+    keep = call("less", Tensor(u), np.asarray(1.0 - rate, np.float32))
     scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
-    mask = Tensor(np.where(keep, scale, np.zeros((), x.dtype)).astype(x.dtype))
-    return x * mask
+    return x * Tensor(call("where", keep, scale, np.zeros((), x.dtype)).value)

@@ -72,8 +72,16 @@ class SeedGenerator:
         )
 
     def next(self) -> tuple[tuple[int, int], int]:
-        """The Philox key and draw number for the next draw (and advance the counter)."""
-        seed, counter = (int(v) for v in self.state.numpy())
+        """The Philox key and draw number for the next draw (and advance the counter).
+
+        Inside a compiled step the state is a traced array: the key and draw number are then
+        traced scalars (``uint32``) and the draw runs on the backend's Philox
+        (:func:`refkeras.random.random.philox_module`)."""
+        state = self.state.value.value
+        if not isinstance(state, np.ndarray | np.generic) and not _concrete(state):
+            self.state.assign(state + np.array([0, 1], dtype=np.uint32))  # uint32 wraps
+            return (state[0], 0), state[1]
+        seed, counter = (int(v) for v in np.asarray(state))
         self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
         return (seed, 0), counter
 
@@ -83,6 +91,15 @@ class SeedGenerator:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def _concrete(array) -> bool:
+    """Whether a backend array has a value now (``False`` for a tracer of a compiled step)."""
+    try:
+        np.asarray(array)
+    except TypeError:
+        return False
+    return True
 
 
 _default_generator: dict = {"gen": None}
