@@ -296,6 +296,8 @@ class Trainer:
             )
             if not eager and backend is not None:
                 fn = getattr(backend, f"make_{kind}_function")(self)
+            if fn is None:
+                _check_no_distribution(eager)
             functions[key] = fn or getattr(self, f"_eager_{kind}_function")
         return functions[key]
 
@@ -624,6 +626,24 @@ def _executions(batches, first_step: int, steps_per_execution: int):
             group = []
     if group:
         yield begin, group
+
+
+def _check_no_distribution(eager: bool) -> None:
+    """A distribution (``refkeras.distribution.set_distribution``) needs a compiled JAX step:
+    raise on other backends; warn that ``run_eagerly``/``jit_compile=False`` runs on one device."""
+    from refkeras.distribution import distribution_lib
+
+    if distribution_lib.distribution() is None:
+        return
+    distribution_lib.check_backend()
+    if eager:
+        import warnings
+
+        warnings.warn(
+            "A distribution is set, but this model runs eagerly (run_eagerly=True or "
+            "jit_compile=False): it trains on one device.",
+            stacklevel=4,
+        )
 
 
 def _concatenate(outputs: list):
