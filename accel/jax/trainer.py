@@ -56,8 +56,10 @@ from refkeras.backend.variable import StatelessScope
 from refkeras.trainers import data_adapters
 from refkeras.utils import tree
 
-#: errors that mean "this Python code cannot run on traced values" (not a user error)
-TRACING_ERRORS = (jax.errors.JAXTypeError,)
+#: errors that mean "this Python code cannot run on traced values": JAX's tracer errors
+#: (``jax.errors.JAXTypeError`` subclasses) and other ``TypeError``\ s of code handed a tracer.
+#: Falling back on them is safe: a genuine user error raises again from the eager step.
+TRACING_ERRORS = (TypeError,)
 
 
 def make_function(trainer, kind: str):
