@@ -46,18 +46,18 @@ class StatelessScope:
 
 
 def _to_array(value, dtype):
-    """``value`` as a new array of ``dtype``: a NumPy copy, except that an array of a non-NumPy
-    backend (a JAX array, or a tracer while a compiled step is traced) stays on that backend."""
+    """``value`` as an array of the active backend with ``dtype``: a private copy for NumPy
+    arrays (which are mutable), ``Backend.asarray`` for other backends (whose arrays may be
+    traced values inside a compiled step)."""
+    from refkeras.backend import dispatch
+
     if isinstance(value, Variable):
         value = value.numpy()
     value = getattr(value, "value", value)
-    if not isinstance(value, np.ndarray | np.generic):
-        from refkeras.backend import dispatch
-
-        backend = dispatch.active_backend()
-        if backend is not None and isinstance(value, backend.array_types):
-            return backend.asarray(value, dtype)
-    return np.array(value, dtype=dtype)
+    backend = dispatch.active_backend()
+    if backend is None or np.ndarray in backend.array_types:
+        return np.array(value, dtype=dtype)
+    return backend.asarray(value, dtype)
 
 
 class Variable(OperatorMixin):
@@ -217,11 +217,6 @@ class Variable(OperatorMixin):
         else:
             self._value = array
         return self
-
-    def _replace_value(self, array) -> None:
-        """Install ``array`` (a backend array of this variable's shape and dtype) as the value,
-        without a copy or a check: how a compiled step writes its new state back."""
-        self._value = array
 
     def assign_add(self, value) -> Variable:
         return self.assign(self._current() + _to_array(value, self._dtype))

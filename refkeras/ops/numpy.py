@@ -448,16 +448,16 @@ def take(x, indices, axis=None):
     x = to_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    idx = Tensor(to_tensor(indices).value)  # indices are not differentiated
+    idx = to_tensor(indices).value  # the backend's array (traced inside a compiled step)
     if idx.dtype.kind not in "iu":
-        idx = Tensor(call("cast", idx, dtype=np.dtype("int64")).value)
+        idx = idx.astype(np.int64)
     return call("take", x, idx, axis=axis)
 
 
 @op
 def take_along_axis(x, indices, axis=None):
     x = to_tensor(x)
-    idx = Tensor(call("cast", Tensor(to_tensor(indices).value), dtype=np.dtype("int64")).value)
+    idx = to_tensor(indices).value.astype(np.int64)
     return call("take_along_axis", x, idx, axis=axis)
 
 

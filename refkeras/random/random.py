@@ -1,34 +1,29 @@
 """Random ops (``keras.random.uniform``, ``normal``, ``dropout``...), all drawn from Philox streams
-(see :mod:`refkeras.primitives.random`)."""
+(see :mod:`refkeras.primitives.random`).
+
+The numbers come from the active backend's generator (``Backend.random()``, the NumPy reference
+unless the backend has its own, such as JAX's, which accepts traced seeds inside a compiled step
+and draws the same streams).  The arithmetic after the draw uses only operators and ``astype``,
+which work on every backend's arrays.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from refkeras import config
+from refkeras.backend import dispatch
 from refkeras.backend.dtypes import standardize_dtype
 from refkeras.backend.tensor import Tensor
-from refkeras.ops.core import call, to_tensor
+from refkeras.ops.core import to_tensor
 from refkeras.primitives import random as prng
 from refkeras.random.seed_generator import draw_seed
 
 
-def philox_module(draw):
-    """The Philox implementation for a draw: the reference (NumPy) for a concrete draw number,
-    the active backend's own (``Backend.random()``, e.g. ``jax.numpy``) for a traced one.  Both
-    give the same numbers."""
-    if isinstance(draw, int | np.integer):
-        return prng
-    from refkeras.backend import dispatch
-
+def _prng():
+    """The active backend's Philox module (the reference for backends without ``random()``)."""
     backend = dispatch.active_backend()
-    random = getattr(backend, "random", None)
-    if random is None:
-        raise TypeError(
-            f"Backend {getattr(backend, 'name', backend)!r} traced a random draw but has no "
-            "random() (a Philox generator on its arrays)."
-        )
-    return random()
+    return prng if backend is None or not hasattr(backend, "random") else backend.random()
 
 
 def _dtype(dtype):
@@ -38,43 +33,46 @@ def _dtype(dtype):
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None) -> Tensor:
     """Floats uniformly distributed in [minval, maxval)."""
     key, draw = draw_seed(seed)
-    u = philox_module(draw).uniform01(key, draw, tuple(shape), "float64")
+    u = _prng().uniform01(key, draw, tuple(shape), "float64")
     return Tensor((minval + (maxval - minval) * u).astype(_dtype(dtype)))
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normally distributed floats."""
     key, draw = draw_seed(seed)
-    z = philox_module(draw).normal01(key, draw, tuple(shape), "float64")
+    z = _prng().normal01(key, draw, tuple(shape), "float64")
     return Tensor((mean + stddev * z).astype(_dtype(dtype)))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None) -> Tensor:
     """Normal floats with values more than two standard deviations from the mean redrawn."""
     key, draw = draw_seed(seed)
-    z = prng.truncated_normal01(key, draw, tuple(shape), "float64")
+    z = _prng().truncated_normal01(key, draw, tuple(shape), "float64")
     return Tensor((mean + stddev * z).astype(_dtype(dtype)))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None) -> Tensor:
     """Integers uniformly distributed in [minval, maxval)."""
     key, draw = draw_seed(seed)
-    u = prng.uniform01(key, draw, tuple(shape), "float64")
-    return Tensor((minval + np.floor(u * (maxval - minval))).astype(standardize_dtype(dtype)))
+    u = _prng().uniform01(key, draw, tuple(shape), "float64")
+    floor = u * (maxval - minval) // 1  # floor of non-negative floats, on any backend's arrays
+    return Tensor((minval + floor).astype(standardize_dtype(dtype)))
 
 
 def shuffle(x, axis=0, seed=None) -> Tensor:
     """``x`` with its entries along ``axis`` in a random order."""
     key, draw = draw_seed(seed)
+    from refkeras.ops.numpy import take
+
     x = to_tensor(x)
-    perm = prng.permutation(key, draw, x.shape[axis])
-    return Tensor(np.take(np.asarray(x.value), perm, axis=axis))
+    perm = _prng().permutation(key, draw, x.shape[axis])
+    return take(x, Tensor(perm), axis=axis)
 
 
 def permutation(n: int, seed=None) -> np.ndarray:
-    """A random permutation of ``range(n)`` (used by ``fit`` to shuffle)."""
+    """A random permutation of ``range(n)`` as a NumPy array (``fit`` shuffles on the host)."""
     key, draw = draw_seed(seed)
-    return prng.permutation(key, draw, n)
+    return np.asarray(_prng().permutation(key, draw, n))
 
 
 def dropout(inputs, rate, noise_shape=None, seed=None):
@@ -92,12 +90,6 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         else tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     )
     key, draw = draw_seed(seed)
-    u = philox_module(draw).uniform01(key, draw, shape, "float32")
-    if isinstance(u, np.ndarray):
-        keep = u < np.float32(1.0 - rate)
-        scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
-        return x * Tensor(np.where(keep, scale, np.zeros((), x.dtype)).astype(x.dtype))
-    # a backend array (traced): the same mask, built with primitives
-    keep = call("less", Tensor(u), np.asarray(1.0 - rate, np.float32))
+    keep = _prng().uniform01(key, draw, shape, "float32") < np.float32(1.0 - rate)
     scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
-    return x * Tensor(call("where", keep, scale, np.zeros((), x.dtype)).value)
+    return x * Tensor(keep.astype(x.dtype) * scale)  # scale where kept, exactly 0 elsewhere

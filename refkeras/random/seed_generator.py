@@ -71,19 +71,21 @@ class SeedGenerator:
             name="seed_generator_state",
         )
 
-    def next(self) -> tuple[tuple[int, int], int]:
+    def next(self) -> tuple[tuple, object]:
         """The Philox key and draw number for the next draw (and advance the counter).
 
-        Inside a compiled step the state is a traced array: the key and draw number are then
-        traced scalars (``uint32``) and the draw runs on the backend's Philox
-        (:func:`refkeras.random.random.philox_module`)."""
+        With a NumPy state they are Python ints.  A backend array state (for example a traced
+        value inside a compiled JAX step) stays an array: the key is ``(state[0], 0)``, the draw
+        number ``state[1]``, and the counter advances by array arithmetic (uint32 wraps mod
+        2^32, like the int path's mask).
+        """
         state = self.state.value.value
-        if not isinstance(state, np.ndarray | np.generic) and not _concrete(state):
-            self.state.assign(state + np.array([0, 1], dtype=np.uint32))  # uint32 wraps
-            return (state[0], 0), state[1]
-        seed, counter = (int(v) for v in np.asarray(state))
-        self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
-        return (seed, 0), counter
+        if isinstance(state, np.ndarray):
+            seed, counter = (int(v) for v in state)
+            self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
+            return (seed, 0), counter
+        self.state.assign(state + np.array([0, 1], dtype=np.uint32))
+        return (state[0], 0), state[1]
 
     def get_config(self) -> dict:
         return {"seed": self._initial_seed, "name": self.name}
@@ -91,15 +93,6 @@ class SeedGenerator:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _concrete(array) -> bool:
-    """Whether a backend array has a value now (``False`` for a tracer of a compiled step)."""
-    try:
-        np.asarray(array)
-    except TypeError:
-        return False
-    return True
 
 
 _default_generator: dict = {"gen": None}
