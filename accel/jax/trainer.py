@@ -153,12 +153,22 @@ class CompiledFunction:
         self._traced = False
         self.variables = trainer.state_variables()
         step = self._step_function()
+
+        def discover(state, batch):
+            # Variables created while tracing (metrics built on their first update) must get
+            # concrete initial values, not tracers: evaluate what does not depend on the inputs.
+            with jax.ensure_compile_time_eval():
+                return step(state, batch)
+
         for _ in range(3):
-            jax.eval_shape(step, [v._value for v in self.variables], _as_arrays(example_batch))
+            jax.eval_shape(discover, [v._value for v in self.variables], _as_arrays(example_batch))
             now = trainer.state_variables()
             if [id(v) for v in now] == [id(v) for v in self.variables]:
                 break
             self.variables = now
+        leaked = [v.path for v in self.variables if isinstance(v._value, jax.core.Tracer)]
+        if leaked:
+            raise TypeError(f"variables created inside the traced step hold tracers: {leaked}")
         self._trainable_index = _indices(self.variables, trainer._weights_to_train())
         donate = (0,) if self.kind != "predict" else ()
         self._single = jax.jit(step, donate_argnums=donate)
