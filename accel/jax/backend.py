@@ -66,3 +66,20 @@ class JaxBackend(Backend):
         from accel.jax import random
 
         return random
+
+    # Compiled steps: accel/jax/trainer.py (jax.jit of whole steps, lax.scan for
+    # steps_per_execution).
+    def make_train_function(self, trainer):
+        from accel.jax.trainer import make_function
+
+        return make_function(trainer, "train")
+
+    def make_test_function(self, trainer):
+        from accel.jax.trainer import make_function
+
+        return make_function(trainer, "test")
+
+    def make_predict_function(self, trainer):
+        from accel.jax.trainer import make_function
+
+        return make_function(trainer, "predict")

@@ -229,6 +229,11 @@ class Variable(OperatorMixin):
             self._value = array
         return self
 
+    def _replace_value(self, array) -> None:
+        """Install ``array`` (a backend array of this variable's shape and dtype) as the value,
+        without a copy or a check: how a compiled step writes its new state back."""
+        self._value = array
+
     def assign_add(self, value) -> Variable:
         return self.assign(self._current() + _to_array(value, self._dtype))
 

@@ -103,4 +103,5 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     key, draw = draw_seed(seed)
     keep = _prng(key, draw).uniform01(key, draw, shape, "float32") < np.float32(1.0 - rate)
     scale = np.asarray(1.0 / (1.0 - rate), dtype=x.dtype)
-    return x * Tensor(asarray(keep.astype(x.dtype) * scale))  # scale where kept, exactly 0 elsewhere
+    # scale where kept, exactly 0 elsewhere
+    return x * Tensor(asarray(keep.astype(x.dtype) * scale))
