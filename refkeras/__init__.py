@@ -16,6 +16,7 @@ from refkeras import (  # noqa: E402,F401
     callbacks,
     constraints,
     datasets,
+    distribution,
     initializers,
     layers,
     losses,

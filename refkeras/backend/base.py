@@ -12,6 +12,11 @@ Optional parts:
   the same thing in one call.  The core asks :func:`refkeras.backend.fused.kernel` for it and falls
   back to the composition written in plain ops when the backend has none; the conformance suite
   checks each kernel against the composition it replaces.
+- ``random()``: a module of Philox functions (``uniform01``, ``normal01``,
+  ``truncated_normal01``, ``permutation``, ``random_bits`` with the signatures of
+  :mod:`refkeras.primitives.random`) on the backend's arrays.  ``refkeras.random`` uses it for
+  draws whose seed state is an array (traced inside a compiled step); eager draws, with int
+  keys, always use the reference.  The default is the NumPy reference generator.
 - ``make_train_function(trainer)`` / ``make_test_function`` / ``make_predict_function``: compiled
   steps.  ``None`` means the trainer's eager loop.
 """
@@ -51,6 +56,12 @@ class Backend:
     def describe(self) -> str:
         """One line for diagnostics: versions and devices."""
         return f"numpy {np.__version__} (CPU)"
+
+    def random(self):
+        """The Philox generator module random ops draw from (default: the NumPy reference)."""
+        from refkeras.primitives import random
+
+        return random
 
     def make_train_function(self, trainer):
         return None

@@ -46,7 +46,9 @@ class StatelessScope:
 
 
 def _to_array(value, dtype):
-    """A new backend array holding ``value`` in ``dtype`` (never aliasing ``value``)."""
+    """``value`` as an array of the active backend with ``dtype``: a private copy for NumPy
+    arrays (which are mutable), ``Backend.asarray`` for other backends (whose arrays may be
+    traced values inside a compiled step)."""
     from refkeras.backend import dispatch
 
     if isinstance(value, Variable):
@@ -226,6 +228,11 @@ class Variable(OperatorMixin):
         else:
             self._value = array
         return self
+
+    def _replace_value(self, array) -> None:
+        """Install ``array`` (a backend array of this variable's shape and dtype) as the value,
+        without a copy or a check: how a compiled step writes its new state back."""
+        self._value = array
 
     def assign_add(self, value) -> Variable:
         return self.assign(self._current() + _to_array(value, self._dtype))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from refkeras import config, ops
-from refkeras.metrics.reduction_metrics import MeanMetricWrapper, as_array, same_rank
+from refkeras.losses import loss as loss_module
+from refkeras.metrics.reduction_metrics import MeanMetricWrapper, as_array, as_tensor
 from refkeras.saving.object_registration import register_builtin
 
 
@@ -23,62 +24,70 @@ def _floatx_tensor(x):
     return ops.convert_to_tensor(np.asarray(x).astype(config.floatx()))
 
 
+# The four accuracies below use ops only (no NumPy on the values), so that compiled backends can
+# trace them inside a training step.
+
+
+def _same_rank(y_true, y_pred):
+    return loss_module.squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
 @_builtin_fn
 def accuracy(y_true, y_pred):
     """``y_true == y_pred`` elementwise, as floats."""
-    y_pred = as_array(y_pred)
-    y_true = as_array(y_true, dtype=str(y_pred.dtype))
-    y_true, y_pred = same_rank(y_true, y_pred)
-    return _floatx_tensor(y_true == y_pred)
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true, dtype=y_pred.dtype)
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    return ops.cast(ops.equal(y_true, y_pred), config.floatx())
 
 
 @_builtin_fn
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """``y_true == (y_pred > threshold)`` elementwise, as floats (``threshold=0.5``)."""
-    y_pred = as_array(y_pred)
-    y_true = as_array(y_true)
-    threshold = as_array(threshold)
-    y_true, y_pred = same_rank(y_true, y_pred)
-    y_pred = (y_pred > threshold).astype(y_true.dtype)
-    return _floatx_tensor(y_true == y_pred)
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true)
+    threshold = as_tensor(threshold)
+    y_true, y_pred = _same_rank(y_true, y_pred)
+    y_pred = ops.cast(ops.greater(y_pred, threshold), y_true.dtype)
+    return ops.cast(ops.equal(y_true, y_pred), config.floatx())
 
 
 @_builtin_fn
 def categorical_accuracy(y_true, y_pred):
     """``argmax(y_true, -1) == argmax(y_pred, -1)`` per sample (one-hot targets)."""
-    y_true = np.argmax(as_array(y_true), axis=-1)
-    y_pred = as_array(y_pred)
-    y_true = y_true.astype(y_pred.dtype)
+    y_true = ops.argmax(as_tensor(y_true), axis=-1)
+    y_pred = as_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
     y_true_org_shape = y_true.shape
     reshape_matches = False
     if y_true.ndim == y_pred.ndim:
-        y_true = np.squeeze(y_true, -1)
+        y_true = ops.squeeze(y_true, -1)
         reshape_matches = True
-    y_pred = np.argmax(y_pred, axis=-1).astype(y_true.dtype)
-    matches = (y_true == y_pred).astype(config.floatx())
+    y_pred = ops.cast(ops.argmax(y_pred, axis=-1), y_true.dtype)
+    matches = ops.cast(ops.equal(y_true, y_pred), config.floatx())
     if reshape_matches:
-        matches = matches.reshape(y_true_org_shape)
-    return ops.convert_to_tensor(matches)
+        matches = ops.reshape(matches, y_true_org_shape)
+    return matches
 
 
 @_builtin_fn
 def sparse_categorical_accuracy(y_true, y_pred):
     """``y_true == argmax(y_pred, -1)`` per sample (integer targets; a trailing size-1 axis of
     ``y_true`` is squeezed)."""
-    y_pred = as_array(y_pred)
-    y_true = as_array(y_true, dtype=str(y_pred.dtype))
+    y_pred = as_tensor(y_pred)
+    y_true = as_tensor(y_true, dtype=y_pred.dtype)
     y_true_org_shape = y_true.shape
     reshape_matches = False
     if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
-        y_true = np.squeeze(y_true, -1)
+        y_true = ops.squeeze(y_true, -1)
         reshape_matches = True
-    y_pred = np.argmax(y_pred, axis=-1).astype(y_true.dtype)
-    matches = (y_true == y_pred).astype(config.floatx())
+    y_pred = ops.cast(ops.argmax(y_pred, axis=-1), y_true.dtype)
+    matches = ops.cast(ops.equal(y_true, y_pred), config.floatx())
     if reshape_matches:
-        matches = matches.reshape(y_true_org_shape)
+        matches = ops.reshape(matches, y_true_org_shape)
     if matches.ndim > 1 and matches.shape[-1] == 1:
-        matches = np.squeeze(matches, -1)
-    return ops.convert_to_tensor(matches)
+        matches = ops.squeeze(matches, -1)
+    return matches
 
 
 def in_top_k(targets: np.ndarray, predictions: np.ndarray, k: int) -> np.ndarray:

@@ -52,27 +52,35 @@ def divide_no_nan(x1, x2) -> np.ndarray:
     return np.where(x2 == 0, np.zeros_like(x1 / safe), x1 / safe)
 
 
+def as_tensor(x, dtype=None) -> Tensor:
+    """``x`` as a Tensor without autodiff history (``ops.convert_to_tensor`` rules).  The
+    reduction metrics and the accuracy functions compute with ops on these, so that a compiled
+    backend can trace them (NumPy on a traced value fails)."""
+    return ops.convert_to_tensor(detach(x), dtype=dtype)
+
+
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
-    """``(values, sample_weight)`` reduced to one entry per sample (see the module docstring).
+    """``(values, sample_weight)`` reduced to one entry per sample (see the module docstring);
+    ``reduce_fn`` is ``ops.mean`` or ``ops.sum``.
 
     A mask attached to ``values`` (``_keras_mask``) is folded into ``sample_weight`` only when
     sample weights are given (as Keras does).
     """
     dtype = dtype or config.floatx()
     mask = loss_module.get_keras_mask(values)
-    values = as_array(values).astype(dtype)
+    values = as_tensor(values, dtype)
     if sample_weight is not None:
-        sample_weight = as_array(sample_weight).astype(dtype)
+        sample_weight = as_tensor(sample_weight, dtype)
         if mask is not None:
-            sample_weight = np.asarray(
-                loss_module.apply_mask(sample_weight, mask, dtype=dtype, reduction="sum")
+            sample_weight = loss_module.apply_mask(
+                sample_weight, mask, dtype=dtype, reduction="sum"
             )
-        values, sample_weight = same_rank(values, sample_weight)
+        values, sample_weight = loss_module.squeeze_or_expand_to_same_rank(values, sample_weight)
         weight_ndim = sample_weight.ndim
         values_ndim = values.ndim
         if values_ndim > weight_ndim:
             values = reduce_fn(values, axis=tuple(range(weight_ndim, values_ndim)))
-        sample_weight = np.broadcast_to(sample_weight, values.shape)
+        sample_weight = ops.broadcast_to(sample_weight, values.shape)
         values = values * sample_weight
         if weight_ndim > 1:
             sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, weight_ndim)))
@@ -96,9 +104,9 @@ class Sum(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(
-            values, sample_weight, reduce_fn=np.sum, dtype=self.dtype
+            values, sample_weight, reduce_fn=ops.sum, dtype=self.dtype
         )
-        self.total.assign_add(np.sum(values))
+        self.total.assign_add(ops.sum(values))
 
     def reset_state(self):
         self.total.assign(0)
@@ -126,23 +134,23 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(
-            values, sample_weight, reduce_fn=np.mean, dtype=self.dtype
+            values, sample_weight, reduce_fn=ops.mean, dtype=self.dtype
         )
-        self.total.assign_add(np.sum(values))
+        self.total.assign_add(ops.sum(values))
         if sample_weight is not None:
-            num_samples = np.sum(sample_weight)
+            num_samples = ops.sum(sample_weight)
         elif values.ndim >= 1:
             num_samples = values.shape[0]
         else:
             num_samples = 1
-        self.count.assign_add(np.asarray(num_samples, dtype=self.dtype))
+        self.count.assign_add(ops.cast(num_samples, self.dtype))
 
     def reset_state(self):
         self.total.assign(0)
         self.count.assign(0)
 
     def result(self):
-        return ops.convert_to_tensor(divide_no_nan(self.total.numpy(), self.count.numpy()))
+        return loss_module.divide_no_nan(self.total, self.count)
 
 
 @register_builtin("keras.metrics")
@@ -164,7 +172,7 @@ class MeanMetricWrapper(Mean):
         values = self._fn(detach(y_true), detach(y_pred), **self._fn_kwargs)
         if sample_weight is not None or mask is not None:
             sample_weight = loss_module.apply_mask(
-                None if sample_weight is None else as_array(sample_weight, self.dtype),
+                None if sample_weight is None else as_tensor(sample_weight, self.dtype),
                 mask,
                 dtype=self.dtype,
                 reduction="sum",

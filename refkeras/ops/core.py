@@ -51,6 +51,8 @@ def to_tensor(x, dtype=None) -> Tensor:
         t = x.value
     elif isinstance(x, KerasTensor):
         raise ValueError(f"Cannot compute a symbolic KerasTensor eagerly: {x}")
+    elif _is_backend_array(x):
+        t = Tensor(x)  # e.g. a JAX array, or a tracer inside a compiled step: kept as it is
     else:
         device = dispatch.active_backend()
         on_device = isinstance(x, device.array_types) and not isinstance(x, np.generic)
@@ -65,6 +67,14 @@ def to_tensor(x, dtype=None) -> Tensor:
         if t.value.dtype != np.dtype(dtype):
             t = call("cast", t, dtype=np.dtype(dtype))
     return t
+
+
+def _is_backend_array(x) -> bool:
+    """Whether ``x`` is an array of the active backend other than a NumPy one."""
+    if isinstance(x, np.ndarray | np.generic | int | float | bool | list | tuple):
+        return False
+    backend = dispatch.active_backend()
+    return backend is not None and isinstance(x, backend.array_types)
 
 
 def _floatx() -> str:

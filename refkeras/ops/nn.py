@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from refkeras import config
-from refkeras.backend import asarray, to_numpy
+from refkeras.backend import asarray
 from refkeras.backend.tensor import Tensor
 from refkeras.ops import numpy as knp
 from refkeras.ops.core import call, float_operand, op, to_tensor
@@ -144,12 +144,16 @@ def log_softmax(x, axis=-1):
 @op
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot encoding of integer ``x``; negative or out-of-range indices give all zeros."""
-    x = to_numpy(to_tensor(x).value).astype(np.int64)
-    dtype = dtype or config.floatx()
-    out = (x[..., None] == np.arange(num_classes)).astype(dtype)
+    # Primitives only (no NumPy on the values), so that a compiled backend can trace it.
+    x = to_tensor(x)
+    if x.value.dtype != np.int64:
+        x = Tensor(call("cast", x, dtype=np.dtype("int64")).value)
+    classes = asarray(np.arange(num_classes, dtype=np.int64))
+    hits = call("equal", Tensor(call("reshape", x, shape=(*x.shape, 1)).value), classes)
+    out = Tensor(call("cast", hits, dtype=np.dtype(dtype or config.floatx())).value)
     if axis != -1:
-        out = np.moveaxis(out, -1, axis)
-    return Tensor(asarray(out))
+        out = knp.moveaxis(out, -1, axis)
+    return out
 
 
 def _crossentropy_shapes(target, output):
@@ -201,9 +205,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Categorical crossentropy with integer class ids as the target."""
     output = float_operand(output)
-    target = to_numpy(to_tensor(target).value).astype(np.int32)
+    target = Tensor(call("cast", to_tensor(target), dtype=np.dtype("int32")).value)
     if target.ndim == output.ndim and target.shape[-1] == 1:
-        target = np.squeeze(target, axis=-1)
+        target = knp.squeeze(target, axis=-1)
     if output.ndim < 1:
         raise ValueError(
             f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}"

@@ -449,7 +449,7 @@ def take(x, indices, axis=None):
     x = to_tensor(x)
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
-    idx = to_tensor(indices).value
+    idx = to_tensor(indices).value  # the backend's array (traced inside a compiled step)
     if idx.dtype.kind not in "iu":
         idx = idx.astype(np.int64)
     return call("take", x, idx, axis=axis)

@@ -38,3 +38,10 @@ def expand_reduced(g: np.ndarray, x_shape: tuple, axis, keepdims: bool) -> np.nd
     axes = normalize_axis(axis, len(x_shape))
     shape = [1 if i in axes else n for i, n in enumerate(x_shape)]
     return g.reshape(shape)
+
+
+def is_float(dtype) -> bool:
+    """True for floating dtypes, ``bfloat16`` included (ml_dtypes' bfloat16 is not a NumPy
+    ``inexact`` subtype, so ``np.issubdtype`` alone would call it non-float)."""
+    dtype = np.dtype(dtype)
+    return np.issubdtype(dtype, np.inexact) or dtype.name == "bfloat16"

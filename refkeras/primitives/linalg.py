@@ -12,9 +12,10 @@ from refkeras.primitives._util import unbroadcast
 def matmul(a, b):
     """y = a @ b, with NumPy's rules for 1-D operands and batch broadcasting.
 
-    Shapes: ``(..., n, k) @ (..., k, m) -> (..., n, m)``.
+    Shapes: ``(..., n, k) @ (..., k, m) -> (..., n, m)``.  The result has the operands' result
+    dtype (ml_dtypes' bfloat16 matmul returns float32; it is rounded back, as JAX returns bfloat16).
     """
-    return np.matmul(a, b)
+    return np.matmul(a, b).astype(np.result_type(a.dtype, b.dtype), copy=False)
 
 
 def matmul_vjp(g, out, a, b):
@@ -30,7 +31,8 @@ def matmul_vjp(g, out, a, b):
     g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2
     da = np.matmul(g2, np.swapaxes(b2, -1, -2))
     db = np.matmul(np.swapaxes(a2, -1, -2), g2)
-    return unbroadcast(da, a2.shape).reshape(a.shape), unbroadcast(db, b2.shape).reshape(b.shape)
+    da = unbroadcast(da, a2.shape).reshape(a.shape).astype(a.dtype, copy=False)
+    return da, unbroadcast(db, b2.shape).reshape(b.shape).astype(b.dtype, copy=False)
 
 
 def einsum(*operands, subscripts):

@@ -71,11 +71,21 @@ class SeedGenerator:
             name="seed_generator_state",
         )
 
-    def next(self) -> tuple[tuple[int, int], int]:
-        """The Philox key and draw number for the next draw (and advance the counter)."""
-        seed, counter = (int(v) for v in self.state.numpy())
-        self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
-        return (seed, 0), counter
+    def next(self) -> tuple[tuple, object]:
+        """The Philox key and draw number for the next draw (and advance the counter).
+
+        With a NumPy state they are Python ints.  A backend array state (for example a traced
+        value inside a compiled JAX step) stays an array: the key is ``(state[0], 0)``, the draw
+        number ``state[1]``, and the counter advances by array arithmetic (uint32 wraps mod
+        2^32, like the int path's mask).
+        """
+        state = self.state.value.value
+        if isinstance(state, np.ndarray):
+            seed, counter = (int(v) for v in state)
+            self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
+            return (seed, 0), counter
+        self.state.assign(state + np.array([0, 1], dtype=np.uint32))
+        return (state[0], 0), state[1]
 
     def get_config(self) -> dict:
         return {"seed": self._initial_seed, "name": self.name}

@@ -10,8 +10,6 @@ CategoricalAccuracy from the shapes of the targets and predictions, as in Keras.
 
 from __future__ import annotations
 
-import numpy as np
-
 from refkeras import losses as losses_module
 from refkeras import metrics as metrics_module
 from refkeras import ops
@@ -85,7 +83,7 @@ class CompileLoss:
         self.output_names = list(output_names)
         specs = _per_output(self._user_loss, self.output_names, "loss", allow_flat_list=False)
         self._losses = [
-            None if s is None else losses_module.get_loss(s, np.shape(t), tuple(p.shape))
+            None if s is None else losses_module.get_loss(s, ops.shape(t), tuple(p.shape))
             for s, t, p in zip(specs, targets, predictions)
         ]
         if self._user_loss_weights is None:
@@ -150,7 +148,7 @@ class CompileLoss:
 
 
 def _resolve_metric(identifier, y_true, y_pred):
-    return metrics_module.get_metric(identifier, np.shape(y_true), tuple(y_pred.shape))
+    return metrics_module.get_metric(identifier, ops.shape(y_true), tuple(y_pred.shape))
 
 
 class CompileMetrics(Metric):

@@ -49,6 +49,9 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self.steps_per_execution = 1
+        self.run_eagerly = False
+        self.jit_compile = "auto"
+        self._step_functions = {}
         self._shuffle_seed = None
 
     # --- compile --------------------------------------------------------------------------------
@@ -103,6 +106,7 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         self.run_eagerly = run_eagerly
         self.jit_compile = jit_compile
+        self._step_functions = {}  # made again on first use: the state to compile changed
         self.compiled = True
         self._trainable_snapshot = list(self.trainable_weights) if self.built else None
         self.stop_training = False
@@ -259,6 +263,62 @@ class Trainer:
         if self.optimizer is not None and not getattr(self.optimizer, "built", False):
             self.optimizer.build(self._weights_to_train())
 
+    # --- step functions: what runs one execution (``steps_per_execution`` batches) ------------
+
+    def make_train_function(self):
+        """``fn(batches) -> logs``: train on each batch of the list, return the logs of the last.
+
+        The active backend may compile it (``Backend.make_train_function``, e.g. JAX's
+        ``jax.jit`` of the whole step); ``None`` from the backend, ``run_eagerly=True`` or
+        ``jit_compile=False`` give the eager loop over :meth:`train_step`.  Made once per
+        ``compile()`` and backend.
+        """
+        return self._step_function("train")
+
+    def make_test_function(self):
+        """``fn(batches) -> logs`` over :meth:`test_step` (compiled when the backend can)."""
+        return self._step_function("test")
+
+    def make_predict_function(self):
+        """``fn(batches) -> [outputs of each batch as NumPy]`` over :meth:`predict_step`."""
+        return self._step_function("predict")
+
+    def _step_function(self, kind: str):
+        from refkeras.backend import active
+
+        backend = active()
+        key = (kind, id(backend))
+        functions = self.__dict__.setdefault("_step_functions", {})
+        if key not in functions:
+            fn = None
+            eager = (
+                getattr(self, "run_eagerly", False) or getattr(self, "jit_compile", "auto") is False
+            )
+            if not eager and backend is not None:
+                fn = getattr(backend, f"make_{kind}_function")(self)
+            if fn is None:
+                _check_no_distribution(eager)
+            functions[key] = fn or getattr(self, f"_eager_{kind}_function")
+        return functions[key]
+
+    def _eager_train_function(self, batches) -> dict:
+        logs = {}
+        for batch in batches:
+            logs = self.train_step(batch)
+        return logs
+
+    def _eager_test_function(self, batches) -> dict:
+        logs = {}
+        for batch in batches:
+            logs = self.test_step(batch)
+        return logs
+
+    def _eager_predict_function(self, batches) -> list:
+        return [
+            tree.map_structure(lambda t: np.asarray(t), self.predict_step(batch))
+            for batch in batches
+        ]
+
     # --- fit ------------------------------------------------------------------------------------
 
     def fit(
@@ -363,13 +423,14 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             logs = {}
             step = first_step - 1
-            for step, batch in enumerate(epochs_of_batches.epoch(first_step), start=first_step):
-                if step % self.steps_per_execution == 0:
-                    callbacks.on_train_batch_begin(step)
-                logs = self.train_step(batch)
-                last = steps is not None and step + 1 >= steps
-                if (step + 1) % self.steps_per_execution == 0 or last:
-                    callbacks.on_train_batch_end(step, logs)
+            train_function = self.make_train_function()
+            for begin, batches in _executions(
+                epochs_of_batches.epoch(first_step), first_step, self.steps_per_execution
+            ):
+                callbacks.on_train_batch_begin(begin)
+                logs = train_function(batches)
+                step = begin + len(batches) - 1
+                callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
             if step == -1:
@@ -484,10 +545,11 @@ class Trainer:
         self.reset_metrics_for_eval()
         callbacks.on_test_begin()
         logs = {}
-        for step, batch in enumerate(batches.epoch()):
-            callbacks.on_test_batch_begin(step)
-            logs = self.test_step(batch)
-            callbacks.on_test_batch_end(step, logs)
+        test_function = self.make_test_function()
+        for begin, group in _executions(batches.epoch(), 0, self.steps_per_execution):
+            callbacks.on_test_batch_begin(begin)
+            logs = test_function(group)
+            callbacks.on_test_batch_end(begin + len(group) - 1, logs)
         logs = self._metrics_or_logs(logs)
         callbacks.on_test_end(logs)
         return logs
@@ -504,16 +566,17 @@ class Trainer:
         callbacks = self._inference_callbacks(callbacks, verbose, steps or adapter.num_batches)
         callbacks.on_predict_begin()
         outputs = []
-        for step, batch in enumerate(adapter.epoch_batches()):
-            callbacks.on_predict_batch_begin(step)
-            out = self.predict_step(batch)
-            out = tree.map_structure(lambda t: np.asarray(t), out)
-            outputs.append(out)
-            callbacks.on_predict_batch_end(step, {"outputs": out})
+        predict_function = self.make_predict_function()
+        for begin, group in _executions(adapter.epoch_batches(), 0, self.steps_per_execution):
+            callbacks.on_predict_batch_begin(begin)
+            outs = predict_function(group)
+            outputs.extend(outs)
+            out = outs[0] if len(outs) == 1 else _concatenate(outs)
+            callbacks.on_predict_batch_end(begin + len(group) - 1, {"outputs": out})
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError("`predict` received no batch: the input data is empty.")
-        return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+        return _concatenate(outputs)
 
     # --- on batch -------------------------------------------------------------------------------
 
@@ -529,23 +592,63 @@ class Trainer:
         if not self.built:
             self(batch[0], training=False)
         self._ensure_optimizer_built()
-        logs = self.train_step(batch)
+        self.make_train_function()([batch])
         logs = self.get_metrics_result()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled()
-        self.test_step(_to_batch(x, y, sample_weight))
+        self.make_test_function()([_to_batch(x, y, sample_weight)])
         logs = self.get_metrics_result()
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
-        out = self.predict_step((data_adapters.to_arrays(x, "x"),))
-        return tree.map_structure(lambda t: np.asarray(t), out)
+        return self.make_predict_function()([(data_adapters.to_arrays(x, "x"),)])[0]
 
     def _assert_compiled(self):
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
+
+
+def _executions(batches, first_step: int, steps_per_execution: int):
+    """Group ``batches`` (numbered from ``first_step``) into executions: yields
+    ``(first step, [batches])``, each group ending at a step ``s`` with
+    ``(s + 1) % steps_per_execution == 0`` or at the end of the data (Keras's
+    ``steps_per_execution``: callbacks see the first step of a group, and its last after it
+    ran)."""
+    group, begin = [], first_step
+    for step, batch in enumerate(batches, start=first_step):
+        if not group:
+            begin = step
+        group.append(batch)
+        if (step + 1) % steps_per_execution == 0:
+            yield begin, group
+            group = []
+    if group:
+        yield begin, group
+
+
+def _check_no_distribution(eager: bool) -> None:
+    """A distribution (``refkeras.distribution.set_distribution``) needs a compiled JAX step:
+    raise on other backends; warn that ``run_eagerly``/``jit_compile=False`` runs on one device."""
+    from refkeras.distribution import distribution_lib
+
+    if distribution_lib.distribution() is None:
+        return
+    distribution_lib.check_backend()
+    if eager:
+        import warnings
+
+        warnings.warn(
+            "A distribution is set, but this model runs eagerly (run_eagerly=True or "
+            "jit_compile=False): it trains on one device.",
+            stacklevel=4,
+        )
+
+
+def _concatenate(outputs: list):
+    """Per-batch outputs (same structure) joined along the batch axis."""
+    return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
 
 
 def _to_float(v):
