@@ -9,9 +9,12 @@ view + transpose copy), and the VJP's "col2im" scatter is a Numba loop too:
     dkmat = cols^T @ gmat                   dcols = gmat @ kmat^T
     dx[b, o*s + t*d - lo, g*Cg + c] += dcols[g, r, t*Cg + c]
 
-with ``r`` the flat (batch, output position) index and taps in row-major kernel order.  1-D and
-2-D convolutions run the 3-D loop nests with unit spatial axes inserted (``_as_3d``).  The
-contraction stays in BLAS (``np.matmul``): a Numba loop cannot beat OpenBLAS's GEMM.
+with ``r`` the flat (batch, output position) index and taps in row-major kernel order.  With few
+input channels (``groups == 1``, at most ``TRANSPOSED_MAX_CHANNELS``, e.g. a first layer on
+grayscale images) the patch matrix is built transposed, ``(taps*C, rows)``, so that the copy loop
+runs along output positions instead of over 1-channel runs.  1-D and 2-D convolutions run the 3-D
+loop nests with unit spatial axes inserted (``_as_3d``).  The contraction stays in BLAS
+(``np.matmul``): a Numba loop cannot beat OpenBLAS's GEMM.
 
 The depthwise conv has no matmul to give to BLAS (one input channel per group): forward and VJP
 are Numba loop nests over output positions and taps, channels innermost (contiguous).
