@@ -74,10 +74,10 @@ class SeedGenerator:
     def next(self) -> tuple[tuple, object]:
         """The Philox key and draw number for the next draw (and advance the counter).
 
-        With a NumPy state (or a backend without its own ``random()``) they are Python ints.  A backend array state (for example a traced
-        value inside a compiled JAX step) stays an array: the key is ``(state[0], 0)``, the draw
-        number ``state[1]``, and the counter advances by array arithmetic (uint32 wraps mod
-        2^32, like the int path's mask).
+        With a NumPy state, or on a backend without its own ``random()``, they are Python ints.
+        Otherwise the state (for example a traced value inside a compiled JAX step) stays an
+        array: the key is ``(state[0], 0)``, the draw number ``state[1]``, and the counter
+        advances by array arithmetic (uint32 wraps mod 2^32, like the int path's mask).
         """
         from refkeras.backend import dispatch
         from refkeras.primitives import random as reference_prng
