@@ -28,6 +28,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,6 +130,13 @@ def parse_args(argv=None):
         "--sweep-values", type=_ints, default=None, help="override the points of one --sweep"
     )
     parser.add_argument(
+        "--numba-cache",
+        choices=("cold", "warm"),
+        default="cold",
+        help="cold (default): each refkeras-numba process gets an empty NUMBA_CACHE_DIR, so the "
+        "first epoch includes compiling every kernel; warm: Numba's usual on-disk cache",
+    )
+    parser.add_argument(
         "--tracemalloc",
         action="store_true",
         help="one more untimed epoch under tracemalloc: peak Python-side allocations",
@@ -218,8 +226,23 @@ def _tail(text, lines=15):
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_cell(cell, repeats=3, threads=None, profile=0, tracemalloc=False, timeout=1800):
-    """Run one cell in a fresh ``worker.py`` process; returns the row (never raises)."""
+def run_cell(
+    cell, repeats=3, threads=None, profile=0, tracemalloc=False, timeout=1800, numba_cache="cold"
+):
+    """Run one cell in a fresh ``worker.py`` process; returns the row (never raises).
+
+    ``numba_cache="cold"`` gives a refkeras-numba process an empty ``NUMBA_CACHE_DIR`` (removed
+    afterwards), so its first epoch includes compiling the kernels rather than loading them.
+    """
+    if frameworks.FRAMEWORKS[cell["framework"]].backend == "numba" and numba_cache == "cold":
+        with tempfile.TemporaryDirectory(prefix="refkeras-bench-numba-") as cache:
+            row = _run_cell(cell, repeats, threads, profile, tracemalloc, timeout, cache)
+        row["numba_cache"] = "cold"
+        return row
+    return _run_cell(cell, repeats, threads, profile, tracemalloc, timeout, None)
+
+
+def _run_cell(cell, repeats, threads, profile, tracemalloc, timeout, numba_cache_dir):
     fw = frameworks.FRAMEWORKS[cell["framework"]]
     spec = dict(
         cell,
@@ -234,6 +257,8 @@ def run_cell(cell, repeats=3, threads=None, profile=0, tracemalloc=False, timeou
     row = dict(cell, repeats=repeats)
     command = [sys.executable, os.path.join(HERE, "worker.py"), json.dumps(spec)]
     env = frameworks.subprocess_environment(fw, threads)
+    if numba_cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = numba_cache_dir
     started = time.perf_counter()
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
@@ -251,6 +276,10 @@ def run_cell(cell, repeats=3, threads=None, profile=0, tracemalloc=False, timeou
         row["stderr_tail"] = _tail(done.stderr)
         return row
     row.update(json.loads(results[-1][len(marker) :]))
+    # Warnings say things the numbers do not (e.g. a backend falling back to eager steps).
+    warned = [line.strip() for line in done.stderr.splitlines() if "Warning" in line]
+    if warned:
+        row["warnings"] = list(dict.fromkeys(warned))[:5]
     if row["status"] == "ok":
         row["epoch_s"] = statistics.median(row["epoch_s_all"])
         row["cpu_s"] = statistics.median(row["cpu_s_all"])
@@ -296,6 +325,7 @@ def run_benchmarks(
     profile=0,
     tracemalloc=False,
     timeout=1800,
+    numba_cache="cold",
     progress=None,
 ):
     """The main table: one row per (model, framework[, steps_per_execution]); never raises for a
@@ -309,6 +339,7 @@ def run_benchmarks(
         profile=profile,
         tracemalloc=tracemalloc,
         timeout=timeout,
+        numba_cache=numba_cache,
     )
 
 
@@ -322,6 +353,7 @@ def run_sweep(
     steps_per_execution=1,
     tracemalloc=False,
     timeout=1800,
+    numba_cache="cold",
     progress=None,
 ):
     """One scaling sweep on the MLP (``"batch"`` or ``"width"``): one row per point x framework."""
@@ -333,6 +365,7 @@ def run_sweep(
         threads=threads,
         tracemalloc=tracemalloc,
         timeout=timeout,
+        numba_cache=numba_cache,
     )
 
 
@@ -419,6 +452,7 @@ def main(argv=None):
         steps_per_execution=args.steps_per_execution,
         tracemalloc=args.tracemalloc,
         timeout=args.timeout,
+        numba_cache=args.numba_cache,
         progress=progress,
     )
     if args.sweep:
@@ -448,6 +482,13 @@ def main(argv=None):
             if "tracemalloc_peak_mb" in row:
                 where = f"{row['model']} {row.get('point', '')}".strip()
                 print(f"  {where} {report.label(row)}: {row['tracemalloc_peak_mb']:.1f}")
+    warned = [row for row in rows if row.get("warnings")]
+    if warned:
+        print("warnings printed by the workers (first 5 distinct lines per row):")
+        for row in warned:
+            where = f"{row['model']} {row.get('point', '')}".strip()
+            for line in row["warnings"]:
+                print(f"  {where} {report.label(row)}: {line}")
     for row in rows:
         if row.get("profile"):
             print(f"\n=== cProfile: {row['framework']} {row['model']} epoch (top {args.profile})")

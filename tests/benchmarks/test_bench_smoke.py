@@ -113,6 +113,23 @@ def test_shipped_backend_without_its_package_is_na():
     assert "cupy" in rows[0]["reason"]
 
 
+def test_numba_rows_get_a_fresh_cache_dir_when_cold(monkeypatch):
+    seen = []
+
+    def fake_run_cell(cell, repeats, threads, profile, tracemalloc, timeout, cache_dir):
+        seen.append((cell["framework"], cache_dir, cache_dir and os.path.isdir(cache_dir)))
+        return dict(cell, status="n/a", reason="test")
+
+    monkeypatch.setattr(bench, "_run_cell", fake_run_cell)
+    (numba_cell, numpy_cell) = bench.model_cells(("mlp",), ("refkeras-numba", "refkeras"))
+    assert bench.run_cell(numba_cell)["numba_cache"] == "cold"
+    bench.run_cell(numba_cell, numba_cache="warm")
+    bench.run_cell(numpy_cell)
+    (_, cold_dir, existed), warm, numpy = seen
+    assert existed and not os.path.exists(cold_dir)  # made for the run, removed after it
+    assert warm == ("refkeras-numba", None, None) and numpy == ("refkeras", None, None)
+
+
 def test_timeout_is_a_failed_row():
     (cell,) = bench.model_cells(("mlp",), ("refkeras",), TINY)
     row = bench.run_cell(cell, repeats=1, timeout=0.01)
