@@ -381,12 +381,24 @@ def _loadavg():
         return None
 
 
+def _git_commit():
+    """The checkout's commit (and ``+dirty`` with uncommitted changes), or None outside git."""
+    try:
+        run = dict(cwd=frameworks.REPO_ROOT, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], **run).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
 def collect_environment(threads):
     """What the parent knows: Python, platform, load and the thread variables it passes on."""
     env = dict(os.environ)
     if threads is not None:
         env.update(frameworks.thread_environment(threads, env))
     return {
+        "git_commit": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -409,6 +421,7 @@ def framework_info(rows):
 def format_header(env, info):
     lines = [
         "refkeras epoch benchmark: training epochs, each (model, framework) in its own process",
+        f"checkout: {frameworks.REPO_ROOT} at {env['git_commit']}",
         f"python {env['python']}, platform: {env['platform']}, cpus: {env['cpus']}",
         f"load average (1/5/15 min) at start: {env['loadavg_start']}",
         "--threads: "
