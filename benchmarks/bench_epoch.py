@@ -307,7 +307,13 @@ def run_cells(cells, progress=None, **options):
         if row["status"] == "n/a" and "import_s" not in row:
             unavailable[name] = {"status": "n/a", "reason": row["reason"]}
         if progress:
-            progress(f"  -> {row['status']}" + (f": {row['reason']}" if "reason" in row else ""))
+            if row["status"] == "ok":
+                progress(
+                    f"  -> ok: 1st epoch {row['first_epoch_s']:.3f} s, epoch {row['epoch_s']:.3f} "
+                    f"s, peak {row['peak_rss_mb']:.0f} MB"
+                )
+            else:
+                progress(f"  -> {row['status']}: {row['reason']}")
             if row.get("traceback"):
                 progress(row["traceback"])
         rows.append(row)
