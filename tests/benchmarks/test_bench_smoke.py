@@ -164,7 +164,7 @@ def test_ratios_pair_steps_per_execution():
     report.add_ratios(rows)
     assert rows[2]["vs_keras"] == 0.5 and rows[3]["vs_keras"] == 0.75
     assert rows[2]["vs_torch"] is None
-    assert "refkeras-jax spe=8 = 0.50x keras spe=8 (target <= 0.50x: met)" in (
+    assert "refkeras-jax spe=8 = 0.50x keras spe=8 (target <= 0.50x: met; cpu time 0.50x)" in (
         report.format_targets(rows)
     )
 
