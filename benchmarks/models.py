@@ -39,11 +39,17 @@ def layer(keras, name):
     raise LayerUnavailable(f"{package} has no {name}")
 
 
-def compile_model(keras, model):
+def compile_model(keras, model, steps_per_execution=1):
+    """RMSprop (Keras defaults), sparse categorical crossentropy, accuracy.
+
+    ``steps_per_execution`` > 1 lets a compiling backend (Keras on JAX, refkeras's JAX backend)
+    run that many train steps per compiled call; the eager backends just group callbacks.
+    """
     model.compile(
         optimizer=keras.optimizers.RMSprop(),  # lr=1e-3, rho=0.9, epsilon=1e-7
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     return model
 
@@ -53,17 +59,17 @@ def compile_model(keras, model):
 # ------------------------------------------------------------------------------------------------
 
 
-def build_mlp(keras):
-    """784-64-64-10 MLP."""
+def build_mlp(keras, width=64, steps_per_execution=1):
+    """784-width-width-10 MLP (the seed benchmark: width 64; ``--sweep width`` varies it)."""
     Dense = layer(keras, "Dense")
     inputs = keras.Input(shape=(784,))
-    x = Dense(64, activation="relu")(inputs)
-    x = Dense(64, activation="relu")(x)
+    x = Dense(width, activation="relu")(inputs)
+    x = Dense(width, activation="relu")(x)
     outputs = Dense(10, activation="softmax")(x)
-    return compile_model(keras, keras.Model(inputs, outputs))
+    return compile_model(keras, keras.Model(inputs, outputs), steps_per_execution)
 
 
-def build_cnn(keras):
+def build_cnn(keras, steps_per_execution=1):
     """Conv(32,3) -> MaxPool(2) -> Conv(32,3) -> GlobalMaxPool -> Dense(10) on 28x28x1."""
     Conv2D = layer(keras, "Conv2D")
     MaxPooling2D = layer(keras, "MaxPooling2D")
@@ -75,17 +81,17 @@ def build_cnn(keras):
     x = Conv2D(32, 3, activation="relu")(x)
     x = GlobalMaxPooling2D()(x)
     outputs = Dense(10, activation="softmax")(x)
-    return compile_model(keras, keras.Model(inputs, outputs))
+    return compile_model(keras, keras.Model(inputs, outputs), steps_per_execution)
 
 
-def build_lstm(keras):
+def build_lstm(keras, steps_per_execution=1):
     """LSTM(32) over 10 steps of 16 features -> Dense(10)."""
     LSTM = layer(keras, "LSTM")
     Dense = layer(keras, "Dense")
     inputs = keras.Input(shape=(10, 16))
     x = LSTM(32)(inputs)
     outputs = Dense(10, activation="softmax")(x)
-    return compile_model(keras, keras.Model(inputs, outputs))
+    return compile_model(keras, keras.Model(inputs, outputs), steps_per_execution)
 
 
 KERAS_BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "lstm": build_lstm}
@@ -99,11 +105,11 @@ KERAS_BUILDERS = {"mlp": build_mlp, "cnn": build_cnn, "lstm": build_lstm}
 # Images are NCHW (PyTorch's native layout); the data is transposed once, outside the timing.
 
 
-def torch_mlp():
+def torch_mlp(width=64):
     from torch import nn
 
     return nn.Sequential(
-        nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)
+        nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
     )
 
 
@@ -145,3 +151,22 @@ def torch_lstm():
 
 
 TORCH_BUILDERS = {"mlp": torch_mlp, "cnn": torch_cnn, "lstm": torch_lstm}
+
+
+def build_keras_like(keras, model, width=None, steps_per_execution=1):
+    """``KERAS_BUILDERS[model](keras, ...)``; ``width`` only applies to the MLP."""
+    kwargs = {"steps_per_execution": steps_per_execution}
+    if width is not None:
+        if model != "mlp":
+            raise ValueError(f"width applies to the mlp only; received model={model!r}")
+        kwargs["width"] = width
+    return KERAS_BUILDERS[model](keras, **kwargs)
+
+
+def build_torch(model, width=None):
+    """``TORCH_BUILDERS[model]()``; ``width`` only applies to the MLP."""
+    if width is not None:
+        if model != "mlp":
+            raise ValueError(f"width applies to the mlp only; received model={model!r}")
+        return torch_mlp(width)
+    return TORCH_BUILDERS[model]()

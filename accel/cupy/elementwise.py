@@ -12,7 +12,8 @@ import math
 
 import cupy as cp
 import cupyx.scipy.special
-import numpy as np  # dtype metadata only
+
+from refkeras.primitives._util import is_float  # dtype metadata only
 
 from ._util import unbroadcast
 
@@ -160,7 +161,7 @@ def erf(x):
 
 def erf_vjp(g, out, x):
     """dy/dx = 2/sqrt(pi) e^(-x^2)"""
-    return (g * (2 / math.sqrt(math.pi)) * cp.exp(-x * x),)
+    return ((g * (2 / math.sqrt(math.pi)) * cp.exp(-x * x)).astype(x.dtype, copy=False),)
 
 
 def sign(x):
@@ -206,7 +207,7 @@ def cast_vjp(g, out, x, *, dtype):
     """The cotangent flows back cast to the input dtype.  Nothing flows into an integer input or
     out of an integer (or bool) result: rounding to an integer is piecewise constant (JAX's
     gradient there is zero)."""
-    if not (np.issubdtype(x.dtype, np.inexact) and np.issubdtype(out.dtype, np.inexact)):
+    if not (is_float(x.dtype) and is_float(out.dtype)):
         return (None,)
     return (g.astype(x.dtype, copy=False),)
 

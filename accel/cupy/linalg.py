@@ -15,7 +15,7 @@ def matmul(a, b):
 
     Shapes: ``(..., n, k) @ (..., k, m) -> (..., n, m)``.
     """
-    return cp.matmul(a, b)
+    return cp.matmul(a, b).astype(cp.result_type(a.dtype, b.dtype), copy=False)
 
 
 def matmul_vjp(g, out, a, b):
@@ -31,7 +31,8 @@ def matmul_vjp(g, out, a, b):
     g2 = cp.expand_dims(g2, -2) if a.ndim == 1 else g2
     da = cp.matmul(g2, cp.swapaxes(b2, -1, -2))
     db = cp.matmul(cp.swapaxes(a2, -1, -2), g2)
-    return unbroadcast(da, a2.shape).reshape(a.shape), unbroadcast(db, b2.shape).reshape(b.shape)
+    da = unbroadcast(da, a2.shape).reshape(a.shape).astype(a.dtype, copy=False)
+    return da, unbroadcast(db, b2.shape).reshape(b.shape).astype(b.dtype, copy=False)
 
 
 def einsum(*operands, subscripts):

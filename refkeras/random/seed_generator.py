@@ -74,14 +74,19 @@ class SeedGenerator:
     def next(self) -> tuple[tuple, object]:
         """The Philox key and draw number for the next draw (and advance the counter).
 
-        With a NumPy state they are Python ints.  A backend array state (for example a traced
-        value inside a compiled JAX step) stays an array: the key is ``(state[0], 0)``, the draw
-        number ``state[1]``, and the counter advances by array arithmetic (uint32 wraps mod
-        2^32, like the int path's mask).
+        With a NumPy state, or on a backend without its own ``random()``, they are Python ints.
+        Otherwise the state (for example a traced value inside a compiled JAX step) stays an
+        array: the key is ``(state[0], 0)``, the draw number ``state[1]``, and the counter
+        advances by array arithmetic (uint32 wraps mod 2^32, like the int path's mask).
         """
+        from refkeras.backend import dispatch
+        from refkeras.primitives import random as reference_prng
+
         state = self.state.value.value
-        if isinstance(state, np.ndarray):
-            seed, counter = (int(v) for v in state)
+        backend = dispatch.active_backend()
+        if isinstance(state, np.ndarray) or backend.random() is reference_prng:
+            # A backend without its own generator draws on the host from the concrete state.
+            seed, counter = (int(v) for v in backend.to_numpy(state))
             self.state.assign(np.array([seed, (counter + 1) & 0xFFFFFFFF], dtype=np.uint32))
             return (seed, 0), counter
         self.state.assign(state + np.array([0, 1], dtype=np.uint32))
