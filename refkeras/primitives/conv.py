@@ -30,6 +30,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# Matmuls go through the primitive so they keep the operands' dtype (ml_dtypes' bfloat16 ``@``
+# returns float32; Keras/JAX return a bfloat16 conv for bfloat16 inputs).
+from refkeras.primitives.linalg import matmul as _mm
+
 __all__ = [
     "as_tuple",
     "padding_amounts",
@@ -250,7 +254,7 @@ def conv(
         x, kernel_size, strides, padding, dilation_rate
     )
     cols = _im2col(xp, kernel_size, groups, strides, dilation_rate, out_shape)
-    omat = cols @ _kernel_matrix(kernel, groups)
+    omat = _mm(cols, _kernel_matrix(kernel, groups))
     return omat.transpose(1, 0, 2).reshape(x.shape[0], *out_shape, kernel.shape[-1])
 
 
@@ -286,14 +290,14 @@ def conv_vjp(
     cols = _im2col(xp, kernel_size, groups, strides, dilation_rate, out_shape)
     gmat = _output_matrix(np.asarray(g, dtype=kernel.dtype), groups)
 
-    dkernel = _kernel_from_matrix(cols.transpose(0, 2, 1) @ gmat, kernel.shape)
+    dkernel = _kernel_from_matrix(_mm(cols.transpose(0, 2, 1), gmat), kernel.shape)
 
     # Per tap rather than one big dcols matmul: measured faster, and needs less memory.
     n_taps, c_group, o_group = math.prod(kernel_size), kernel.shape[-2], kernel.shape[-1] // groups
     kernel_t = kernel.reshape(n_taps, c_group, groups, o_group).transpose(0, 2, 3, 1)
     dxp = np.zeros(xp.shape, dtype=kernel.dtype)
     for i, tap in enumerate(itertools.product(*map(range, kernel_size))):
-        dpatch = (gmat @ kernel_t[i]).transpose(1, 0, 2).reshape(x.shape[0], *out_shape, -1)
+        dpatch = _mm(gmat, kernel_t[i]).transpose(1, 0, 2).reshape(x.shape[0], *out_shape, -1)
         dxp[tap_slices(tap, out_shape, strides, dilation_rate)] += dpatch
     return crop_padding(dxp, pads).astype(x_dtype, copy=False), dkernel
 

@@ -31,34 +31,41 @@ from collections.abc import Callable
 
 import numpy as np
 
+# Every matmul goes through the primitive so that it keeps the operands' dtype: ml_dtypes'
+# bfloat16 ``@`` returns float32, which would silently run a bfloat16 RNN in float32.
+from refkeras.primitives.linalg import matmul as _mm
+
 Array = np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
 # Activations. Each entry is (f, df) with df(z, y) the derivative at pre-activation z given
 # y = f(z); taking y lets sigmoid/tanh reuse their forward value. Kinks get derivative 0 like JAX.
+# All keep the dtype of z: constants are ints or z.dtype scalars, because a Python float widens
+# ml_dtypes' bfloat16 to float32 (bfloat16 * 0.5 is float32), unlike float16.
 # ---------------------------------------------------------------------------------------------
 
 
 def _sigmoid(z: Array) -> Array:
     # The tanh form never overflows (1 / (1 + exp(-z)) warns for very negative float32 z);
     # in place because this runs on every step and allocation dominates at these sizes.
-    s = np.multiply(z, 0.5)
+    half = z.dtype.type(0.5)
+    s = np.multiply(z, half)
     np.tanh(s, out=s)
-    s *= 0.5
-    s += 0.5
+    s *= half
+    s += half
     return s
 
 
 _ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array, Array], Array]]] = {
-    "tanh": (np.tanh, lambda z, y: 1.0 - y * y),
-    "sigmoid": (_sigmoid, lambda z, y: y * (1.0 - y)),
+    "tanh": (np.tanh, lambda z, y: 1 - y * y),
+    "sigmoid": (_sigmoid, lambda z, y: y * (1 - y)),
     "relu": (lambda z: np.maximum(z, 0), lambda z, y: (z > 0).astype(z.dtype)),
     "linear": (lambda z: z, lambda z, y: np.ones_like(z)),
     # Keras 3: hard_sigmoid(x) = relu6(x + 3) / 6, i.e. clip(x / 6 + 0.5, 0, 1).
     "hard_sigmoid": (
         lambda z: np.clip(z / 6.0 + 0.5, 0.0, 1.0).astype(z.dtype),
-        lambda z, y: ((z > -3) & (z < 3)).astype(z.dtype) / 6.0,
+        lambda z, y: ((z > -3) & (z < 3)).astype(z.dtype) / 6,
     ),
 }
 
@@ -100,14 +107,14 @@ def _mask_steps(mask: Array | None, go_backwards: bool) -> Array | None:
 def _project(xs: Array, kernel: Array, bias: Array) -> Array:
     """x @ kernel + bias for every step at once, as one (time*batch, features) matmul."""
     t, b, f = xs.shape
-    return (xs.reshape(t * b, f) @ kernel + bias).reshape(t, b, -1)
+    return (_mm(xs.reshape(t * b, f), kernel) + bias).reshape(t, b, -1)
 
 
 def _weight_grads(xs: Array, h_prev: Array, dz_x: Array, dz_h: Array) -> tuple[Array, Array]:
     """Kernel and recurrent-kernel gradients summed over all steps with one matmul each."""
     n = xs.shape[0] * xs.shape[1]
     dz_x, dz_h = dz_x.reshape(n, -1), dz_h.reshape(n, -1)
-    return xs.reshape(n, -1).T @ dz_x, h_prev.reshape(n, -1).T @ dz_h
+    return _mm(xs.reshape(n, -1).T, dz_x), _mm(h_prev.reshape(n, -1).T, dz_h)
 
 
 def _shift(seq: Array, first: Array) -> Array:
@@ -168,7 +175,7 @@ def lstm(
     cs = np.empty_like(hs)
     h, c = h0, c0
     for t in range(xz.shape[0]):
-        z = xz[t] + h @ recurrent_kernel
+        z = xz[t] + _mm(h, recurrent_kernel)
         # One call for i, f and o (the c slice is wasted work, but cheaper than three calls).
         s = ract(z)
         c_new = s[:, u : 2 * u] * c + s[:, :u] * act(z[:, 2 * u : 3 * u])
@@ -245,7 +252,7 @@ def lstm_vjp(
         dc = gc[t] + dc_next + dh * coef_hc[t]
         np.multiply(dc[:, None], coef[t, :, :3], out=dz[t, :, :3])
         np.multiply(dh, coef[t, :, 3], out=dz[t, :, 3])
-        dh_next = dz[t].reshape(batch, 4 * u) @ rk_t
+        dh_next = _mm(dz[t].reshape(batch, 4 * u), rk_t)
         if m is not None:
             dh_next += dh * carry_h[t]
         dc_next = dc * carry_c[t]
@@ -275,7 +282,7 @@ def lstm_naive(
     order = range(x.shape[1] - 1, -1, -1) if go_backwards else range(x.shape[1])
     h, c, hs, cs = h0, c0, [], []
     for t in order:
-        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
+        z = _mm(x[:, t], kernel) + _mm(h, recurrent_kernel) + bias
         z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
         i, f, o = ract(z_i), ract(z_f), ract(z_o)
         c_new = f * c + i * act(z_c)
@@ -327,7 +334,7 @@ def gru(
     hs = np.empty(xz.shape[:2] + (u,), np.result_type(xz, h0, recurrent_kernel))
     h = h0
     for t in range(xz.shape[0]):
-        hz = h @ recurrent_kernel + bias[1]
+        hz = _mm(h, recurrent_kernel) + bias[1]
         zr = ract(xz[t, :, : 2 * u] + hz[:, : 2 * u])
         hh = act(xz[t, :, 2 * u :] + zr[:, u:] * hz[:, 2 * u :])
         h_new = hh + zr[:, :u] * (h - hh)
@@ -387,7 +394,7 @@ def gru_vjp(
     for t in range(n_steps - 1, -1, -1):
         dh_all[t] = dh = gh[t] + dh_next
         np.multiply(dh[:, None], coef_rec[t], out=dhz[t])
-        dh_next = dhz[t].reshape(batch, 3 * u) @ rk_t + dh * carry[t]
+        dh_next = _mm(dhz[t].reshape(batch, 3 * u), rk_t) + dh * carry[t]
 
     dxz = (dh_all[:, :, None] * coef).reshape(n_steps, batch, 3 * u)
     dhz = dhz.reshape(n_steps, batch, 3 * u)
@@ -420,7 +427,7 @@ def simple_rnn(
     hs = np.empty(xz.shape, np.result_type(xz, h0, recurrent_kernel))
     h = h0
     for t in range(xz.shape[0]):
-        h_new = act(xz[t] + h @ recurrent_kernel)
+        h_new = act(xz[t] + _mm(h, recurrent_kernel))
         hs[t] = h = h_new if m is None else np.where(m[t], h_new, h)
     return _seq(hs)
 
@@ -456,7 +463,7 @@ def simple_rnn_vjp(
     for t in range(hs.shape[0] - 1, -1, -1):
         dh = gh[t] + dh_next
         np.multiply(dh, coef[t], out=da[t])
-        dh_next = da[t] @ rk_t
+        dh_next = _mm(da[t], rk_t)
         if m is not None:
             dh_next += dh * carry[t]
 
