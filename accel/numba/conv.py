@@ -306,10 +306,12 @@ def _cols(x5, geometry, groups, n_taps):
 
 @functools.cache
 def _matmul_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype of a NumPy matmul of two ``dtype`` matrices (bfloat16 gives float32): the dtype
-    of the reference conv's output and kernel cotangent."""
+    """The dtype of the reference ``matmul`` of two ``dtype`` matrices (it keeps bfloat16): the
+    dtype of the reference conv's output and kernel cotangent."""
+    from refkeras.primitives.linalg import matmul
+
     one = np.ones((1, 1), dtype)
-    return (one @ one).dtype
+    return matmul(one, one).dtype
 
 
 def _kernel_matrix(kernel, groups):
