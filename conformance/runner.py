@@ -63,7 +63,9 @@ def run_one(record, check, ctx: Context, dtype: str, profile, factor=1.0, seed_v
         if not outcome.passed:
             return state["max"], state["n"], (case, outcome, f"pinned example #{i}")
 
-    settings = profile.settings(check.examples_scale, seeded=seed_value is not None)
+    settings = profile.settings(
+        check.examples_scale, seeded=seed_value is not None, backend=ctx.backend.name
+    )
     chosen = (
         seed_value if seed_value is not None else stable_seed(record.component, check.name, dtype)
     )
@@ -81,7 +83,7 @@ def run_one(record, check, ctx: Context, dtype: str, profile, factor=1.0, seed_v
             state["failure"] = (case, outcome)
             raise _Failed(outcome.detail)
 
-    if profile.max_examples:
+    if profile.examples_for(ctx.backend.name):
         try:
             search()
         except _Failed:

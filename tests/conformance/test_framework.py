@@ -340,3 +340,28 @@ def test_error_ratio_handles_nonfinite_and_overflow():
         == 0
     )
     assert tolerances.error_ratio(np.array([2, 1]), np.array([1, 1]), np.ones(2), "int32")[0] == inf
+
+
+def test_ci_budget_for_jax_is_pinned_examples_plus_one_draw():
+    """JAX compiles per shape, so its ``ci`` budget is smaller; everyone else keeps theirs, and
+    the count reported is what ran."""
+    from conformance import profiles
+    from conformance.checks import Context, all_checks
+    from refkeras.backend.base import NumpyBackend
+
+    class NamedJax(NumpyBackend):  # the reference's tables under the name that gets the budget
+        name = "jax"
+
+    ci = profiles.get("ci")
+    assert ci.examples_for("jax") == 1 and ci.examples_for("numba") == ci.max_examples == 6
+    assert profiles.get("nightly").examples_for("jax") == 200
+    record = next(r for r in registry.all_records() if r.component == "primitive.tanh")
+    check = all_checks()["forward"]
+    counts = {}
+    for backend in (NamedJax(), NumpyBackend()):
+        ctx = Context(backend=backend, spec=backend.name)
+        _, n, failure = runner.run_one(record, check, ctx, "float32", ci)
+        assert failure is None
+        counts[backend.name] = n
+    pinned = len(record.examples)
+    assert counts == {"jax": pinned + 1, "numpy": pinned + 6}, counts
